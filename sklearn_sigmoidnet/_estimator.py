@@ -1,0 +1,449 @@
+"""SigmoidMLPRegressor: wires data, target scaling, solvers and fitted attributes."""
+
+import os
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+from threadpoolctl import ThreadpoolController
+
+from ._data import TargetMapping, canonical_samples
+from ._network import NetworkKernel, ParameterLayout
+from ._solvers import gradient_descent, lbfgs
+
+_THREADPOOL_CONTROLLER = None
+
+
+def _blas_single_threaded():
+    """Limit BLAS to one thread: the kernel parallelises over row blocks itself."""
+    global _THREADPOOL_CONTROLLER
+    if _THREADPOOL_CONTROLLER is None:
+        _THREADPOOL_CONTROLLER = ThreadpoolController()
+    return _THREADPOOL_CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def _effective_n_threads(n_jobs):
+    """Threads for the row-block kernel.
+
+    ``None`` means every core, like scikit-learn's OpenMP-based estimators,
+    capped by ``OMP_NUM_THREADS`` (which joblib sets in its worker processes,
+    so a parallel grid search does not oversubscribe). Negative values count
+    back from the number of cores, as in joblib.
+    """
+    n_cores = os.cpu_count() or 1
+    if n_jobs is None:
+        limit = os.environ.get("OMP_NUM_THREADS", "")
+        return max(1, min(n_cores, int(limit))) if limit.isdigit() else n_cores
+    if n_jobs < 0:
+        return max(1, n_cores + 1 + n_jobs)
+    return n_jobs
+
+
+class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
+    """One-hidden-layer sigmoid network with hand-coded gradients.
+
+    The network of the seed document: ``H = [X, 1] W1``, ``Z = sigmoid(H)``,
+    ``O = [Z, 1] W2``, ``Yhat = sigmoid(O)``, trained on the mean squared error
+    of eq. (1) with the gradients of eqs. (7) and (9) (see
+    :func:`sklearn_sigmoidnet.loss_and_gradient`). The targets are mapped
+    affinely into ``target_range`` inside the sigmoid's (0, 1) range for
+    training, and predictions are mapped back to y's units.
+
+    Parameters
+    ----------
+    n_hidden : int, default=100
+        Number of hidden units.
+
+    solver : {"lbfgs", "gd"}, default="lbfgs"
+        ``"lbfgs"``: SciPy's L-BFGS-B on the flat parameter vector.
+        ``"gd"``: full-batch gradient descent with momentum.
+
+    alpha : float, default=1e-4
+        L2 penalty ``alpha/(2S) (||W1||^2 + ||W2||^2)`` on the non-bias
+        weights, ``S`` the sum of the sample weights. It is added to the loss
+        on the network's scale, where y's range ``y_max - y_min`` is squeezed
+        into ``high - low`` of ``target_range``; MLPRegressor adds the same
+        penalty to a loss in y's own units. So the same ``alpha`` weighs
+        ``((y_max - y_min) / (high - low))^2`` times more here: about 100
+        times for standardised y (a range of about 6) and the default range;
+        ``alpha_mlp * ((high - low) / (y_max - y_min))^2`` matches
+        MLPRegressor's ``alpha_mlp``.
+
+    learning_rate : float, default=0.5
+        Step size of ``solver="gd"`` on the loss of eq. (1) itself (not the
+        normalised loss of ``tol``): its curvature depends on the network's
+        size but not on y's spread, since targets are mapped into
+        ``target_range``. The default, with ``momentum=0.9``, is stable for
+        standardised X up to a few hundred hidden units.
+
+    momentum : float, default=0.9
+        Heavy-ball momentum of ``solver="gd"``, in [0, 1).
+
+    max_iter : int, default=200
+        Maximum number of iterations (L-BFGS iterations or gradient steps).
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of ``solver="lbfgs"``.
+
+    tol : float, default=1e-6
+        Tolerance on the normalised loss, the loss of eq. (1) divided by the
+        loss of the best constant prediction (so it is ``1 - R^2`` on the
+        training data when ``alpha=0``). ``"lbfgs"`` stops when one iteration
+        lowers it by less than ``tol`` relative to ``max(loss, 1)`` (SciPy's
+        ``ftol``) or when no gradient entry exceeds ``tol`` (``gtol``);
+        ``"gd"`` stops when it has not improved by ``tol`` for
+        ``n_iter_no_change`` consecutive steps. ``tol=0`` runs ``max_iter``
+        iterations.
+
+    n_iter_no_change : int, default=10
+        See ``tol`` (``solver="gd"``).
+
+    target_range : tuple of two floats, default=(0.2, 0.8)
+        Where y's smallest and largest values (among samples of non-zero
+        weight) land on the sigmoid's (0, 1) scale. Keeping away from 0 and 1
+        avoids the saturated ends of the output sigmoid. Must satisfy
+        ``0 < low < high < 1``.
+
+    n_jobs : int, default=None
+        Threads that evaluate row blocks. ``None`` uses every core (capped by
+        ``OMP_NUM_THREADS``); ``-1`` every core; the results are identical for
+        every value.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights (Glorot-uniform, as MLPRegressor's).
+
+    warm_start : bool, default=False
+        Start from the previous fit's weights and keep its target mapping.
+
+    verbose : bool, default=False
+        Print the loss at each iteration (every few iterations on long runs).
+
+    Attributes
+    ----------
+    coefs_ : list of two ndarrays
+        ``[W1 without its bias row, W2 without its bias row]``, shapes
+        ``(n_features, n_hidden)`` and ``(n_hidden, n_outputs)``, as in
+        MLPRegressor.
+    intercepts_ : list of two ndarrays
+        The bias rows ``[b1, b2]``, shapes ``(n_hidden,)`` and ``(n_outputs,)``.
+    loss_ : float
+        Loss of eq. (1) (plus penalty) on the network's scale at the end.
+    loss_curve_ : list of float
+        The same loss after each iteration.
+    n_iter_ : int
+        Iterations run.
+    n_outputs_ : int
+        Number of outputs.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Feature names seen in ``fit``, when X has string column names.
+    target_center_ : ndarray of shape (n_outputs,)
+        Midpoint of y's range (y's units).
+    target_half_range_ : ndarray of shape (n_outputs,)
+        Half of y's range (1 for a constant target).
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : scikit-learn's multi-layer perceptron.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_sigmoidnet import SigmoidMLPRegressor
+    >>> X, y = make_friedman1(n_samples=500, noise=0.0, random_state=0)
+    >>> model = make_pipeline(
+    ...     StandardScaler(), SigmoidMLPRegressor(n_hidden=20, random_state=0)
+    ... )
+    >>> model.fit(X[:400], y[:400]).score(X[400:], y[400:]) > 0.95
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "n_hidden": [Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions({"lbfgs", "gd"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "target_range": [tuple],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_hidden=100,
+        *,
+        solver="lbfgs",
+        alpha=1e-4,
+        learning_rate=0.5,
+        momentum=0.9,
+        max_iter=200,
+        max_fun=15000,
+        tol=1e-6,
+        n_iter_no_change=10,
+        target_range=(0.2, 0.8),
+        n_jobs=None,
+        random_state=None,
+        warm_start=False,
+        verbose=False,
+    ):
+        self.n_hidden = n_hidden
+        self.solver = solver
+        self.alpha = alpha
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.max_iter = max_iter
+        self.max_fun = max_fun
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.target_range = target_range
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        return tags
+
+    # ---------------------------------------------------------------- helpers
+    def _check_target_range(self):
+        try:
+            low, high = (float(value) for value in self.target_range)
+        except (TypeError, ValueError):
+            low = high = np.nan
+        if not (0.0 < low < high < 1.0):
+            raise ValueError(
+                "target_range must be two numbers (low, high) with "
+                f"0 < low < high < 1; got {self.target_range!r}."
+            )
+        return low, high
+
+    def _layout(self):
+        return ParameterLayout(self.n_features_in_, self.n_hidden, self.n_outputs_)
+
+    def _initial_theta(self, layout, random_state):
+        """Glorot-uniform weights and biases, as MLPRegressor's for "logistic"."""
+        theta = np.empty(layout.n_parameters)
+        W1, W2 = layout.unpack(theta)
+        for W, (fan_in, fan_out) in (
+            (W1, (layout.n_features, layout.n_hidden)),
+            (W2, (layout.n_hidden, layout.n_outputs)),
+        ):
+            bound = np.sqrt(2.0 / (fan_in + fan_out))
+            W[...] = random_state.uniform(-bound, bound, size=W.shape)
+        return theta
+
+    def _theta(self, dtype=np.float64):
+        layout = self._layout()
+        W1 = np.vstack([self.coefs_[0], self.intercepts_[0][None, :]])
+        W2 = np.vstack([self.coefs_[1], self.intercepts_[1][None, :]])
+        return layout.pack(W1, W2, dtype=dtype)
+
+    def _set_theta(self, theta, dtype):
+        W1, W2 = self._layout().unpack(np.asarray(theta, dtype=dtype))
+        self.coefs_ = [W1[:-1].copy(), W2[:-1].copy()]
+        self.intercepts_ = [W1[-1].copy(), W2[-1].copy()]
+
+    # -------------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to X and y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs. float32 input is trained in float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights; None gives every sample weight 1.
+
+        Returns
+        -------
+        self : SigmoidMLPRegressor
+            The fitted estimator.
+        """
+        output_range = self._check_target_range()
+        warm = self.warm_start and hasattr(self, "coefs_")
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=not warm,
+            accept_sparse=("csr", "csc"),
+            dtype=(np.float64, np.float32),
+            multi_output=True,
+            y_numeric=True,
+        )
+        dtype = X.dtype
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        Y = np.asarray(y, dtype=np.float64)
+        single_output = Y.ndim == 1
+        Y = Y.reshape(-1, 1) if single_output else Y
+        if warm:
+            if Y.shape[1] != self.n_outputs_:
+                raise ValueError(
+                    f"warm_start=True: y has {Y.shape[1]} outputs, the previous "
+                    f"fit had {self.n_outputs_}."
+                )
+            mapping = self._target_mapping
+        else:
+            self.n_outputs_ = Y.shape[1]
+            mapping = TargetMapping.fit(Y, output_range, sample_weight)
+        self._single_output = single_output
+        Y_network = mapping.to_network(Y).astype(dtype)
+
+        rows, weights = canonical_samples(X, Y_network, sample_weight)
+        layout = self._layout()
+        Y_network = Y_network[rows]
+        kernel = NetworkKernel(
+            X,
+            Y_network,
+            weights,
+            layout=layout,
+            alpha=self.alpha,
+            rows=rows,
+            n_threads=_effective_n_threads(self.n_jobs),
+        )
+        reference_loss = _constant_prediction_loss(Y_network, weights, output_range)
+        gradient = np.empty(layout.n_parameters)
+
+        def loss_gradient(theta):
+            loss, _ = kernel.loss_gradient(theta, gradient)
+            return loss, gradient
+
+        def normalised_loss_gradient(theta):
+            loss, _ = kernel.loss_gradient(theta, gradient)
+            return loss / reference_loss, gradient / reference_loss
+
+        if warm:
+            theta = self._theta()
+        else:
+            theta = self._initial_theta(layout, check_random_state(self.random_state))
+        try:
+            with _blas_single_threaded():
+                if self.solver == "lbfgs":
+                    # L-BFGS takes scale-free steps; normalising makes SciPy's
+                    # ftol and gtol fractions of the target's variance.
+                    result = lbfgs(
+                        normalised_loss_gradient,
+                        theta,
+                        max_iter=self.max_iter,
+                        max_fun=self.max_fun,
+                        tol=self.tol,
+                        verbose=self.verbose,
+                    )
+                else:
+                    # Steps on the loss of eq. (1) itself, whose curvature does
+                    # not depend on y's spread; tol in the same units as lbfgs.
+                    result = gradient_descent(
+                        loss_gradient,
+                        theta,
+                        learning_rate=self.learning_rate,
+                        momentum=self.momentum,
+                        max_iter=self.max_iter,
+                        tol=self.tol * reference_loss,
+                        n_iter_no_change=self.n_iter_no_change,
+                        verbose=self.verbose,
+                    )
+        finally:
+            kernel.close()
+
+        self._set_theta(result.theta, dtype)
+        self._target_mapping = mapping
+        self.target_center_ = mapping.center
+        self.target_half_range_ = mapping.half_range
+        scale = reference_loss if self.solver == "lbfgs" else 1.0
+        self.loss_ = result.loss * scale
+        self.loss_curve_ = [loss * scale for loss in result.loss_curve]
+        self.n_iter_ = result.n_iter
+        if result.reached_max_iter:
+            warnings.warn(
+                f"SigmoidMLPRegressor (solver={self.solver!r}): the maximum number "
+                f"of iterations ({self.max_iter}) or loss evaluations "
+                f"({self.max_fun}) was reached before the optimisation converged.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        elif result.stopped_by == "diverged":
+            warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
+        return self
+
+    # ---------------------------------------------------------------- predict
+    def predict(self, X):
+        """Predict with the fitted network, in y's units.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions; float32 for float32 X, float64 otherwise.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            reset=False,
+            accept_sparse=("csr", "csc"),
+            dtype=(np.float64, np.float32),
+        )
+        kernel = NetworkKernel(
+            X,
+            layout=self._layout(),
+            n_threads=_effective_n_threads(self.n_jobs),
+        )
+        try:
+            with _blas_single_threaded():
+                outputs = kernel.predict(self._theta(X.dtype))
+        finally:
+            kernel.close()
+        y_pred = self._target_mapping.to_target(outputs).astype(X.dtype, copy=False)
+        return y_pred.ravel() if self._single_output else y_pred
+
+
+def _constant_prediction_loss(Y, weights, output_range):
+    """Loss (1) of the best constant prediction (the weighted mean).
+
+    The unit of ``tol``. Floored at 1e-12 of the loss of a target spread over
+    the whole ``output_range``, so that a constant target is fitted to near
+    machine precision rather than stopping at once. Computed on the canonical
+    samples, in their order, so that equivalent weighted data sets give the
+    same value to the last bit.
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    if weights is None:
+        weights = np.ones(Y.shape[0])
+    total = weights.sum()
+    mean = weights @ Y / total
+    loss = 0.5 * float(weights @ np.sum((Y - mean) ** 2, axis=1)) / total
+    low, high = output_range
+    floor = 1e-12 * 0.5 * Y.shape[1] * (0.5 * (high - low)) ** 2
+    return max(loss, floor)

@@ -1,0 +1,516 @@
+"""The network of the seed document: parameter layout, forward pass, loss and gradient.
+
+This module is the only implementation of the mathematics. Every solver, the
+estimator's ``predict`` and the tests go through :class:`NetworkKernel`.
+
+Notation (``docs``: ``shared/seed/backprop_gradient_derivations.md``)::
+
+    H    = [X, 1] W1            (2)  W1: (n_features + 1, n_hidden), last row = bias
+    Z    = sigmoid(H)           (3)
+    O    = [Z, 1] W2            (4)  W2: (n_hidden + 1, n_outputs), last row = bias
+    Yhat = sigmoid(O)           (5)
+    L    = 1/(2S) sum_i w_i sum_j (Y_ij - Yhat_ij)^2                         (1)
+           + alpha/(2S) (||W1 without bias row||^2 + ||W2 without bias row||^2)
+
+with ``S = sum_i w_i``. The gradient is eqs. (7) and (9) in matrix form::
+
+    delta_O = (w_i / S) (Yhat - Y) Yhat (1 - Yhat)           dL/dO,  eqs. (6)-(7)
+    dW2     = [Z, 1]^T delta_O  (+ alpha/S W2 off the bias)          eq. (7)
+    delta_H = (delta_O W2^T) Z (1 - Z)                       dL/dH,  eqs. (8)-(9)
+    dW1     = [X, 1]^T delta_H  (+ alpha/S W1 off the bias)          eq. (9)
+
+Implementation notes. The sigmoid is evaluated as ``sigmoid(x) = 1/2 + tanh(x/2)/2``
+(``numpy.tanh`` is several times cheaper than ``scipy.special.expit``, and never
+overflows), so the kernel keeps ``T = tanh(H/2)`` and never forms ``Z``:
+``Z = (1 + T)/2`` and ``Z (1 - Z) = (1 - T^2)/4``. The halvings are folded into
+small copies of the weights. Rows are processed in blocks whose boundaries
+depend on the number of rows alone; every block writes its own partial
+gradient and the partials are added in block order, so the result does not
+depend on how many threads evaluated the blocks.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["ParameterLayout", "NetworkKernel", "loss_and_gradient", "block_bounds"]
+
+# Bytes of one hidden-activation block buffer (rows x n_hidden). Chosen so that
+# the few block buffers of one thread stay in a 1-4 MiB L2 cache.
+_BLOCK_BYTES = 256 * 1024
+_MIN_BLOCK_ROWS = 64
+_MAX_BLOCK_ROWS = 8192
+# Up to this size a reordered training set is copied once; beyond, gathered
+# block by block.
+_GATHER_BYTES = 64 * 2**20
+
+
+class ParameterLayout:
+    """Layout of the flat parameter vector ``theta = [W1.ravel(), W2.ravel()]``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features (without the appended column of ones).
+    n_hidden : int
+        Number of hidden units.
+    n_outputs : int
+        Number of outputs.
+
+    Examples
+    --------
+    >>> layout = ParameterLayout(n_features=3, n_hidden=4, n_outputs=2)
+    >>> layout.n_parameters
+    26
+    >>> theta = np.arange(26.0)
+    >>> W1, W2 = layout.unpack(theta)
+    >>> W1.shape, W2.shape
+    ((4, 4), (5, 2))
+    >>> np.shares_memory(W1, theta)
+    True
+    """
+
+    def __init__(self, n_features, n_hidden, n_outputs):
+        self.n_features = int(n_features)
+        self.n_hidden = int(n_hidden)
+        self.n_outputs = int(n_outputs)
+        self.shape1 = (self.n_features + 1, self.n_hidden)
+        self.shape2 = (self.n_hidden + 1, self.n_outputs)
+        self.size1 = self.shape1[0] * self.shape1[1]
+        self.n_parameters = self.size1 + self.shape2[0] * self.shape2[1]
+
+    def unpack(self, theta):
+        """Return ``(W1, W2)`` as reshaped views of the flat vector ``theta``."""
+        W1 = theta[: self.size1].reshape(self.shape1)
+        W2 = theta[self.size1 :].reshape(self.shape2)
+        return W1, W2
+
+    def pack(self, W1, W2, dtype=None):
+        """Return a new flat vector holding ``W1`` and ``W2``."""
+        dtype = np.result_type(W1, W2) if dtype is None else dtype
+        theta = np.empty(self.n_parameters, dtype=dtype)
+        out1, out2 = self.unpack(theta)
+        out1[...] = W1
+        out2[...] = W2
+        return theta
+
+    def penalty_mask(self, dtype=np.float64):
+        """Flat vector with 1 on the penalised weights and 0 on the two bias rows."""
+        mask = np.ones(self.n_parameters, dtype=dtype)
+        M1, M2 = self.unpack(mask)
+        M1[-1] = 0.0
+        M2[-1] = 0.0
+        return mask
+
+
+def block_bounds(n_rows, n_hidden, itemsize):
+    """Row-block boundaries, a function of the problem's shape and dtype alone.
+
+    Returns an int array ``bounds`` such that block ``b`` holds rows
+    ``bounds[b]:bounds[b + 1]``. The thread count never enters, which is what
+    makes the results identical for every ``n_jobs``.
+    """
+    rows = _BLOCK_BYTES // max(1, (n_hidden + 1) * itemsize)
+    rows = int(min(_MAX_BLOCK_ROWS, max(_MIN_BLOCK_ROWS, rows)))
+    n_blocks = max(1, -(-n_rows // rows))
+    # Equal-sized blocks (up to one row) rather than a ragged last block.
+    return np.linspace(0, n_rows, n_blocks + 1).round().astype(np.intp)
+
+
+class _Workspace:
+    """Buffers of one thread, allocated once per kernel and reused."""
+
+    def __init__(self, max_rows, layout, dtype, dense_input):
+        n_in = layout.n_features + 1
+        n_hidden, n_outputs = layout.n_hidden, layout.n_outputs
+        # [X, 1]: filled block by block when the input is not materialised.
+        self.inputs = np.empty((max_rows, n_in), dtype=dtype) if dense_input else None
+        if self.inputs is not None:
+            self.inputs[:, -1] = 1.0
+        # T = tanh(H / 2)
+        self.hidden = np.empty((max_rows, n_hidden), dtype=dtype)
+        self.hidden_delta = np.empty((max_rows, n_hidden), dtype=dtype)
+        self.scratch = (
+            np.empty((max_rows, n_hidden), dtype=dtype) if n_outputs > 1 else None
+        )
+        self.scaled_inputs = (
+            np.empty((max_rows, n_in), dtype=dtype) if dense_input else None
+        )
+        self.output = np.empty((max_rows, n_outputs), dtype=dtype)
+        self.output_delta = np.empty((max_rows, n_outputs), dtype=dtype)
+
+
+class NetworkKernel:
+    """Loss, gradient and forward pass of the network on a fixed data set.
+
+    The data are held in the compute dtype (float32 or float64) and in the
+    order given; the weights arrive as a flat parameter vector.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Inputs, float32 or float64. For dense X the block of rows is copied
+        next to a column of ones; ``X`` is never modified.
+    Y : ndarray of shape (n_samples, n_outputs), default=None
+        Targets on the network's (0, 1) scale, in X's dtype. Needed for the loss.
+        Like ``sample_weight``, given for the kernel's samples (after ``rows``).
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Non-negative weights; None means unit weights.
+    layout : ParameterLayout
+    alpha : float, default=0.0
+        L2 penalty, see the module docstring.
+    rows : ndarray of int, default=None
+        When given, row ``k`` of the kernel's data set is row ``rows[k]`` of
+        ``X`` (gathered block by block, never copied whole). Used by the
+        estimator to train on a canonical ordering of the samples.
+    n_threads : int, default=1
+        Threads that evaluate row blocks concurrently.
+    """
+
+    def __init__(
+        self,
+        X,
+        Y=None,
+        sample_weight=None,
+        *,
+        layout,
+        alpha=0.0,
+        rows=None,
+        n_threads=1,
+    ):
+        self.layout = layout
+        self.dtype = X.dtype
+        self.sparse = sp.issparse(X)
+        if self.sparse:
+            X = sp.csr_array(X)
+            if rows is not None:
+                X = X[rows]
+                rows = None
+            # Append the column of ones once; sparse blocks are sliced from it.
+            ones = sp.csr_array(np.ones((X.shape[0], 1), dtype=self.dtype))
+            X = sp.hstack([X, ones], format="csr", dtype=self.dtype)
+        elif rows is not None and len(rows) * X.shape[1] * X.itemsize <= _GATHER_BYTES:
+            # Small enough to copy once; larger data are gathered block by
+            # block (same numbers, O(block) memory).
+            X = np.take(X, rows, axis=0)
+            rows = None
+        self.X = X
+        self.rows = None if rows is None else np.asarray(rows, dtype=np.intp)
+        self.n_samples = X.shape[0] if self.rows is None else self.rows.shape[0]
+        if Y is not None:
+            Y = np.asarray(Y, dtype=self.dtype)
+            if Y.ndim == 1:
+                Y = Y.reshape(-1, 1)
+            # The kernel uses Y - 1/2 (sigmoid = 1/2 + tanh/2).
+            self.Y_shifted = Y - self.dtype.type(0.5)
+        else:
+            self.Y_shifted = None
+        if sample_weight is None:
+            self.weight_sum = float(self.n_samples)
+            self.scaled_weight = None
+        else:
+            weight = np.asarray(sample_weight, dtype=np.float64)
+            self.weight_sum = float(weight.sum())
+            self.scaled_weight = (weight / self.weight_sum).astype(self.dtype)[:, None]
+        self.alpha = float(alpha)
+        self.bounds = block_bounds(self.n_samples, layout.n_hidden, self.dtype.itemsize)
+        self.n_blocks = len(self.bounds) - 1
+        max_rows = int(np.max(np.diff(self.bounds))) if self.n_blocks else 0
+        self.n_threads = max(1, min(int(n_threads), self.n_blocks))
+        self._workspaces = [
+            _Workspace(max_rows, layout, self.dtype, dense_input=not self.sparse)
+            for _ in range(self.n_threads)
+        ]
+        self._penalty_mask = layout.penalty_mask(self.dtype)
+        # With one output, scale [X, 1] rather than the hidden block when narrower.
+        self._scale_inputs = layout.n_features + 1 <= layout.n_hidden
+        # Block b writes its partial gradient into slot b % wave; the calling
+        # thread adds the partials in block order, so the sum is the same for
+        # any thread count while memory stays O(wave x n_parameters).
+        self._wave_size = 1 if self.n_threads == 1 else 4 * self.n_threads
+        self._partial_gradients = np.empty(
+            (self._wave_size, layout.n_parameters), dtype=self.dtype
+        )
+        self._partial_losses = np.empty(self.n_blocks, dtype=np.float64)
+        self._gradient = np.empty(layout.n_parameters, dtype=self.dtype)
+        self._executor = None
+
+    # ------------------------------------------------------------------ blocks
+    def _input_block(self, start, stop, workspace):
+        """The block ``[X, 1]`` of rows ``start:stop``."""
+        if self.sparse:
+            return self.X[start:stop]
+        inputs = workspace.inputs[: stop - start]
+        n_features = self.layout.n_features
+        if self.rows is None:
+            inputs[:, :n_features] = self.X[start:stop]
+        else:
+            np.take(self.X, self.rows[start:stop], axis=0, out=inputs[:, :n_features])
+        return inputs
+
+    def _forward_block(self, start, stop, workspace, W1_half, W2_half):
+        """Fill ``T = tanh(H/2)`` and ``To = tanh(O/2)`` for one row block.
+
+        Returns ``([X, 1], T, To)`` for the block.
+        """
+        n_rows = stop - start
+        inputs = self._input_block(start, stop, workspace)
+        T = workspace.hidden[:n_rows]
+        if self.sparse:
+            T[...] = inputs @ W1_half  # H/2 = [X, 1] W1 / 2                 eq. (2)
+        else:
+            np.matmul(inputs, W1_half, out=T)  # H/2 = [X, 1] W1 / 2        eq. (2)
+        np.tanh(T, out=T)  # T = tanh(H/2), Z = (1 + T)/2                    eq. (3)
+        output = workspace.output[:n_rows]
+        np.matmul(T, W2_half[:-1], out=output)  # O/2 = [Z, 1] W2 / 2        eq. (4)
+        output += W2_half[-1]
+        np.tanh(output, out=output)  # To = tanh(O/2), Yhat = (1 + To)/2     eq. (5)
+        return inputs, T, output
+
+    def _loss_gradient_block(self, block, workspace, W1_half, W2_half, W2_backward):
+        start, stop = self.bounds[block], self.bounds[block + 1]
+        n_rows = stop - start
+        inputs, T, output = self._forward_block(
+            start, stop, workspace, W1_half, W2_half
+        )
+        # R = Yhat - Y = To/2 - (Y - 1/2)
+        residual = workspace.output_delta[:n_rows]
+        np.multiply(output, 0.5, out=residual)
+        residual -= self.Y_shifted[start:stop]
+        # delta_O = (w/S) R Yhat (1 - Yhat), Yhat (1 - Yhat) = (1 - To^2)/4   (6)-(7)
+        np.square(output, out=output)
+        np.subtract(1.0, output, out=output)
+        if self.scaled_weight is None:
+            weighted = residual
+            self._partial_losses[block] = float(np.vdot(residual, residual))
+            output *= self.dtype.type(0.25 / self.weight_sum)
+        else:
+            weighted = residual * self.scaled_weight[start:stop]
+            self._partial_losses[block] = float(np.vdot(residual, weighted))
+            output *= self.dtype.type(0.25)
+        output_delta = np.multiply(weighted, output, out=residual)
+        partial = self._partial_gradients[block % self._wave_size]
+        grad1, grad2 = self.layout.unpack(partial)
+        # [T, 1]^T delta_O, turned into [Z, 1]^T delta_O after the sum       eq. (7)
+        np.matmul(T.T, output_delta, out=grad2[:-1])
+        np.sum(output_delta, axis=0, out=grad2[-1])
+        # delta_H = (delta_O W2^T) Z (1 - Z), Z (1 - Z) = (1 - T^2)/4         eq. (9)
+        sech2 = workspace.hidden_delta[:n_rows]
+        np.multiply(T, T, out=sech2)
+        np.subtract(1.0, sech2, out=sech2)  # 1 - T^2 = 4 Z (1 - Z)
+        if W2_backward is None and not self.sparse and self._scale_inputs:
+            # One output: delta_O W2^T is an outer product. Scale the narrower
+            # [X, 1] by delta_O instead of the hidden block, and the columns of
+            # the summed dW1 by W2^T/4 once, at the end.
+            scaled_inputs = workspace.scaled_inputs[:n_rows]
+            np.multiply(inputs, output_delta, out=scaled_inputs)
+            # dW1 = [X, 1]^T delta_H                                          eq. (9)
+            np.matmul(scaled_inputs.T, sech2, out=grad1)
+            return
+        if W2_backward is None:
+            sech2 *= output_delta
+        else:
+            scratch = workspace.scratch[:n_rows]
+            np.matmul(output_delta, W2_backward, out=scratch)  # delta_O W2^T / 4
+            sech2 *= scratch
+        # dW1 = [X, 1]^T delta_H                                              eq. (9)
+        if self.sparse:
+            grad1[...] = inputs.T @ sech2
+        else:
+            np.matmul(inputs.T, sech2, out=grad1)
+
+    def _run_blocks(self, function, *args, reduce=None):
+        """Call ``function(block, workspace, *args)`` for every block.
+
+        With several threads, blocks go out in waves; thread ``t`` takes blocks
+        ``t, t + n_threads, ...`` of a wave with its own workspace. After each
+        wave ``reduce(block)`` is called for its blocks in block order, on the
+        calling thread.
+        """
+        workspaces = self._workspaces
+        n_threads = self.n_threads
+        if n_threads == 1:
+            for block in range(self.n_blocks):
+                function(block, workspaces[0], *args)
+                if reduce is not None:
+                    reduce(block)
+            return
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=n_threads)
+        wave = self._wave_size
+
+        def run(first, thread):
+            stop = min(first + wave, self.n_blocks)
+            for block in range(first + thread, stop, n_threads):
+                function(block, workspaces[thread], *args)
+
+        for first in range(0, self.n_blocks, wave):
+            list(self._executor.map(run, [first] * n_threads, range(n_threads)))
+            if reduce is not None:
+                for block in range(first, min(first + wave, self.n_blocks)):
+                    reduce(block)
+
+    def close(self):
+        """Stop the worker threads (if any)."""
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
+
+    def __del__(self):
+        self.close()
+
+    # ------------------------------------------------------------- public API
+    def _half_weights(self, theta):
+        W1, W2 = self.layout.unpack(theta)
+        dtype = self.dtype
+        W1_half = np.multiply(W1, dtype.type(0.5), dtype=dtype)
+        # [Z, 1] W2 = [T, 1] W2' with W2' = [W2_hidden / 2 ; b2 + colsum(W2_hidden)/2]
+        W2_half = np.empty(self.layout.shape2, dtype=dtype)
+        W2_half[:-1] = W2[:-1] * 0.25
+        W2_half[-1] = (W2[-1] + 0.5 * W2[:-1].sum(axis=0)) * 0.5
+        return W1_half, W2_half
+
+    def loss_gradient(self, theta, gradient=None):
+        """Loss (1) and its gradient (7), (9) at the flat parameters ``theta``.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_parameters,)
+        gradient : ndarray of shape (n_parameters,), default=None
+            Written in place when given (any float dtype).
+
+        Returns
+        -------
+        loss : float
+        gradient : ndarray of shape (n_parameters,), in the kernel's dtype
+            unless ``gradient`` was given.
+        """
+        layout, dtype = self.layout, self.dtype
+        theta = np.asarray(theta)
+        W1_half, W2_half = self._half_weights(theta)
+        _, W2 = layout.unpack(theta)
+        W2_backward = (W2[:-1] * 0.25).T.astype(dtype)  # W2^T / 4 (eq. 9)
+        single_output = layout.n_outputs == 1
+        total = self._gradient
+        total[...] = 0.0
+        if self.n_samples:
+
+            def add_partial(block):
+                np.add(
+                    total, self._partial_gradients[block % self._wave_size], out=total
+                )
+
+            self._run_blocks(
+                self._loss_gradient_block,
+                W1_half,
+                W2_half,
+                None if single_output else W2_backward,
+                reduce=add_partial,
+            )
+        squared_error = float(np.sum(self._partial_losses))
+        if self.scaled_weight is None:
+            squared_error /= self.weight_sum
+        grad1, grad2 = layout.unpack(total)
+        if single_output:
+            grad1 *= W2_backward  # the deferred column scaling by W2^T/4  eq. (9)
+        # [Z, 1]^T delta_O from [T, 1]^T delta_O, Z = (1 + T)/2             eq. (7)
+        grad2[:-1] += grad2[-1]
+        grad2[:-1] *= 0.5
+        penalised = theta * self._penalty_mask
+        penalty = (
+            0.5 * self.alpha / self.weight_sum * float(np.vdot(penalised, penalised))
+        )
+        if self.alpha:
+            total += (self.alpha / self.weight_sum) * penalised.astype(dtype)
+        loss = 0.5 * squared_error + penalty
+        if gradient is None:
+            return loss, total.copy()
+        gradient[...] = total
+        return loss, gradient
+
+    def _predict_block(self, block, workspace, W1_half, W2_half, out):
+        start, stop = self.bounds[block], self.bounds[block + 1]
+        _, _, output = self._forward_block(start, stop, workspace, W1_half, W2_half)
+        # Yhat = (1 + To)/2                                                 eq. (5)
+        np.multiply(output, 0.5, out=out[start:stop])
+        out[start:stop] += 0.5
+
+    def predict(self, theta, out=None):
+        """Network outputs ``Yhat`` in (0, 1), shape (n_samples, n_outputs)."""
+        if out is None:
+            out = np.empty((self.n_samples, self.layout.n_outputs), dtype=self.dtype)
+        W1_half, W2_half = self._half_weights(np.asarray(theta))
+        if self.n_samples:
+            self._run_blocks(self._predict_block, W1_half, W2_half, out)
+        return out
+
+
+def loss_and_gradient(X, Y, W1, W2, *, sample_weight=None, alpha=0.0):
+    """Loss (1) of the seed document and its hand-coded gradient (7), (9).
+
+    ``L = 1/(2S) sum_i w_i sum_j (Y_ij - Yhat_ij)^2
+    + alpha/(2S) (||W1[:-1]||^2 + ||W2[:-1]||^2)`` with ``S = sum_i w_i``,
+    for the network ``H = [X, 1] W1`` (2), ``Z = sigmoid(H)`` (3),
+    ``O = [Z, 1] W2`` (4), ``Yhat = sigmoid(O)`` (5). With unit weights, one
+    output and ``alpha=0`` this is eq. (1) exactly and the gradient is
+    eqs. (7) and (9). The estimator trains through this same code
+    (:class:`NetworkKernel`).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Inputs; computed in float32 when X is float32, otherwise float64.
+    Y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Targets on the network's own (0, 1) scale.
+    W1 : ndarray of shape (n_features + 1, n_hidden)
+        Input-to-hidden weights; the last row is the hidden bias.
+    W2 : ndarray of shape (n_hidden + 1, n_outputs)
+        Hidden-to-output weights; the last row is the output bias. For a
+        one-dimensional Y, shape (n_hidden + 1,) is accepted too.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Non-negative sample weights ``w_i``; None means all ones.
+    alpha : float, default=0.0
+        L2 penalty on the non-bias weights.
+
+    Returns
+    -------
+    loss : float
+    dW1 : ndarray, shaped like W1
+    dW2 : ndarray, shaped like W2
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sigmoidnet import loss_and_gradient
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(5, 3))
+    >>> Y = rng.uniform(0.1, 0.9, size=5)
+    >>> W1 = rng.normal(size=(4, 2))
+    >>> W2 = rng.normal(size=(3, 1))
+    >>> loss, dW1, dW2 = loss_and_gradient(X, Y, W1, W2)
+    >>> dW1.shape, dW2.shape
+    ((4, 2), (3, 1))
+    >>> bool(loss > 0)
+    True
+    """
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    X = X.astype(dtype, copy=False) if sp.issparse(X) else np.asarray(X, dtype=dtype)
+    Y = np.asarray(Y, dtype=dtype)
+    W1 = np.asarray(W1)
+    W2 = np.asarray(W2)
+    W2_shape = W2.shape
+    if W2.ndim == 1:
+        W2 = W2.reshape(-1, 1)
+    n_outputs = 1 if Y.ndim == 1 else Y.shape[1]
+    layout = ParameterLayout(X.shape[1], W1.shape[1], n_outputs)
+    if W1.shape != layout.shape1 or W2.shape != layout.shape2:
+        raise ValueError(
+            f"W1 must have shape {layout.shape1} and W2 {layout.shape2} for X of "
+            f"shape {X.shape} and {n_outputs} output(s); got {W1.shape} and "
+            f"{W2_shape}."
+        )
+    kernel = NetworkKernel(X, Y, sample_weight, layout=layout, alpha=alpha)
+    loss, gradient = kernel.loss_gradient(layout.pack(W1, W2, dtype=dtype))
+    dW1, dW2 = layout.unpack(gradient)
+    return loss, dW1.copy(), dW2.reshape(W2_shape).copy()

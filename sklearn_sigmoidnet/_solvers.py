@@ -1,0 +1,183 @@
+"""Solvers. Each takes an objective ``theta -> (loss, gradient)`` on a flat float64
+vector and returns a :class:`SolverResult`; none knows about the network.
+
+The objective the estimator hands over is the loss of eq. (1) divided by the
+loss of the best constant prediction, so that ``tol`` is a fraction of the
+target's variance (see the estimator's ``tol``).
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+
+__all__ = ["SolverResult", "lbfgs", "gradient_descent"]
+
+
+@dataclass
+class SolverResult:
+    """What every solver returns.
+
+    Attributes
+    ----------
+    theta : ndarray
+        The final parameters (always finite).
+    loss : float
+        Objective at ``theta``.
+    loss_curve : list of float
+        Objective after each iteration (one entry per iteration).
+    n_iter : int
+        Iterations done.
+    stopped_by : {"tol", "max_iter", "max_fun", "line_search", "diverged"}
+        Why the solver stopped.
+    message : str
+        A human-readable reason.
+    """
+
+    theta: np.ndarray
+    loss: float
+    loss_curve: list = field(default_factory=list)
+    n_iter: int = 0
+    stopped_by: str = "tol"
+    message: str = ""
+
+    @property
+    def reached_max_iter(self):
+        return self.stopped_by in ("max_iter", "max_fun")
+
+
+class _Progress:
+    """One line per iteration when verbose, thinned on long runs."""
+
+    def __init__(self, verbose, max_iter):
+        self.verbose = verbose
+        self.every = 1 if max_iter <= 200 else max(1, max_iter // 100)
+        self.start = time.perf_counter()
+
+    def __call__(self, iteration, loss, force=False):
+        if self.verbose and (force or iteration % self.every == 0 or iteration == 1):
+            elapsed = time.perf_counter() - self.start
+            print(f"Iteration {iteration:5d}, loss = {loss:.8g}, time = {elapsed:.3f}s")
+
+
+class _FiniteGuard:
+    """Wrap an objective so that a non-finite loss or gradient is reported to
+    the solver as a very large loss (so a line search backs off) and is never
+    accepted as a result."""
+
+    def __init__(self, objective):
+        self.objective = objective
+        self.n_calls = 0
+        self.best_theta = None
+        self.best_loss = np.inf
+
+    def __call__(self, theta):
+        self.n_calls += 1
+        loss, gradient = self.objective(theta)
+        if not (np.isfinite(loss) and np.all(np.isfinite(gradient))):
+            return np.inf, np.zeros_like(gradient)
+        if loss <= self.best_loss:
+            self.best_loss = loss
+            self.best_theta = theta.copy()
+        return loss, gradient
+
+
+def lbfgs(objective, theta, *, max_iter, max_fun, tol, verbose=False):
+    """Minimise with SciPy's L-BFGS-B (``jac=True``), no bounds.
+
+    ``tol`` is passed as both ``ftol`` (the relative decrease of the objective
+    in one iteration, ``(f_k - f_k+1) / max(|f_k|, |f_k+1|, 1)``) and ``gtol``
+    (the largest gradient entry). The objective is normalised to be of order
+    one at the start, so both tests are meaningful; ``tol=0`` runs to
+    ``max_iter``.
+    """
+    guard = _FiniteGuard(objective)
+    loss_curve = []
+    progress = _Progress(verbose, max_iter)
+
+    def callback(intermediate_result):
+        loss_curve.append(float(intermediate_result.fun))
+        progress(len(loss_curve), loss_curve[-1])
+
+    result = minimize(
+        guard,
+        np.asarray(theta, dtype=np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        callback=callback,
+        options={"maxiter": max_iter, "maxfun": max_fun, "ftol": tol, "gtol": tol},
+    )
+    theta, loss = result.x, float(result.fun)
+    if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
+        theta, loss = guard.best_theta, guard.best_loss
+    message = str(result.message)
+    if result.status == 1:
+        stopped_by = "max_fun" if guard.n_calls >= max_fun else "max_iter"
+    elif result.status == 0:
+        stopped_by = "tol"
+    else:
+        stopped_by = "line_search"
+    progress(len(loss_curve), loss, force=True)
+    return SolverResult(theta, loss, loss_curve, int(result.nit), stopped_by, message)
+
+
+def gradient_descent(
+    objective,
+    theta,
+    *,
+    learning_rate,
+    momentum,
+    max_iter,
+    tol,
+    n_iter_no_change,
+    verbose=False,
+):
+    """Full-batch gradient descent with heavy-ball momentum.
+
+    ``v <- momentum * v - learning_rate * gradient``, ``theta <- theta + v``.
+    Stops when the objective has not improved on its best value by at least
+    ``tol`` for ``n_iter_no_change`` consecutive iterations, or after
+    ``max_iter`` iterations. A step that makes the objective or the gradient
+    non-finite is undone and ends the run with ``stopped_by="diverged"``.
+    """
+    theta = np.array(theta, dtype=np.float64)
+    velocity = np.zeros_like(theta)
+    loss_curve = []
+    progress = _Progress(verbose, max_iter)
+    loss, gradient = objective(theta)
+    best_loss = loss
+    no_improvement = 0
+    stopped_by, message = "max_iter", "Maximum number of iterations reached."
+    n_iter = 0
+    for iteration in range(1, max_iter + 1):
+        velocity *= momentum
+        velocity -= learning_rate * gradient
+        candidate = theta + velocity
+        new_loss, new_gradient = objective(candidate)
+        if not (np.isfinite(new_loss) and np.all(np.isfinite(new_gradient))):
+            stopped_by = "diverged"
+            message = (
+                f"Gradient descent diverged at iteration {iteration}: the loss "
+                "became non-finite. The last finite weights are kept; lower "
+                f"learning_rate (now {learning_rate}) or momentum (now {momentum})."
+            )
+            break
+        theta, loss, gradient = candidate, float(new_loss), new_gradient
+        n_iter = iteration
+        loss_curve.append(loss)
+        progress(iteration, loss)
+        if loss > best_loss - tol:
+            no_improvement += 1
+        else:
+            no_improvement = 0
+        best_loss = min(best_loss, loss)
+        if no_improvement >= n_iter_no_change:
+            stopped_by = "tol"
+            message = (
+                f"The loss did not improve by at least tol={tol} for "
+                f"{n_iter_no_change} consecutive iterations."
+            )
+            break
+    progress(n_iter, loss, force=True)
+    return SolverResult(theta, float(loss), loss_curve, n_iter, stopped_by, message)

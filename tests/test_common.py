@@ -1,0 +1,15 @@
+"""scikit-learn's common estimator checks for every solver, no expected failures."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_sigmoidnet import SigmoidMLPRegressor
+
+
+@parametrize_with_checks(
+    [
+        SigmoidMLPRegressor(solver="lbfgs"),
+        SigmoidMLPRegressor(solver="gd"),
+    ]
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
