@@ -18,6 +18,8 @@ import scipy.sparse as sp
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _SHIFT = np.uint64(29)
+# Rows hashed at a time, so that temporaries stay small whatever n_samples is.
+_CHUNK_ROWS = 1 << 16
 
 
 def _mix(hash_values, column):
@@ -36,27 +38,38 @@ def _bits(values):
 
 
 def _row_hashes(X, Y):
+    """A 32-bit hash of each sample (row of X and row of Y), in chunks of rows.
+
+    Collisions are expected on large data and are harmless: samples with
+    equal hashes are ordered (and merged) by their values.
+    """
     n_samples = Y.shape[0]
-    hashes = np.full(n_samples, 0x2545F4914F6CDD1D, dtype=np.uint64)
+    hashes = np.empty(n_samples, dtype=np.uint32)
     if sp.issparse(X):
         X = sp.csr_array(X)
         if not X.has_canonical_format:
             X = X.copy()  # never change the caller's matrix
             X.sum_duplicates()
-        row_of_entry = np.repeat(np.arange(n_samples), np.diff(X.indptr))
-        nonzero = X.data != 0
-        entry = _mix(
-            X.indices[nonzero].astype(np.uint64) + np.uint64(1),
-            _bits(X.data[nonzero]),
-        )
-        entry = _mix(entry, np.uint64(0x632BE59BD9B4E019))
-        # A wrapping sum is independent of the order of the stored entries.
-        np.add.at(hashes, row_of_entry[nonzero], entry)
-    else:
-        for column in range(X.shape[1]):
-            _mix(hashes, _bits(X[:, column]))
-    for column in range(Y.shape[1]):
-        _mix(hashes, _bits(Y[:, column]))
+    for start in range(0, n_samples, _CHUNK_ROWS):
+        stop = min(start + _CHUNK_ROWS, n_samples)
+        chunk = np.full(stop - start, 0x2545F4914F6CDD1D, dtype=np.uint64)
+        if sp.issparse(X):
+            part = X[start:stop]
+            nonzero = part.data != 0
+            entry = _mix(
+                part.indices[nonzero].astype(np.uint64) + np.uint64(1),
+                _bits(part.data[nonzero]),
+            )
+            entry = _mix(entry, np.uint64(0x632BE59BD9B4E019))
+            # A wrapping sum does not depend on the order of the stored entries.
+            row_of_entry = np.repeat(np.arange(stop - start), np.diff(part.indptr))
+            np.add.at(chunk, row_of_entry[nonzero], entry)
+        else:
+            for column in range(X.shape[1]):
+                _mix(chunk, _bits(X[start:stop, column]))
+        for column in range(Y.shape[1]):
+            _mix(chunk, _bits(Y[start:stop, column]))
+        hashes[start:stop] = chunk >> np.uint64(32)
     return hashes
 
 
@@ -64,8 +77,7 @@ def _dense_rows(X, Y, indices):
     """Rows ``indices`` of [X, Y] as a dense float64 array (for tie-breaking)."""
     X_part = X[indices]
     X_part = X_part.toarray() if sp.issparse(X_part) else X_part
-    rows = np.hstack([X_part, Y[indices]]).astype(np.float64)
-    return rows + 0.0  # -0.0 == +0.0 already; this keeps lexsort consistent
+    return np.hstack([X_part, Y[indices]]).astype(np.float64) + 0.0
 
 
 def canonical_samples(X, Y, sample_weight):
@@ -84,44 +96,66 @@ def canonical_samples(X, Y, sample_weight):
         order. Samples with zero weight are left out.
     weights : ndarray of float64 or None
         Summed weight of each distinct sample; None when every weight is 1.
+
+    Notes
+    -----
+    Memory: one uint64 key per sample (the 32-bit hash above the sample's
+    index, sorted in place) and the int32 result, about 12 bytes a sample.
     """
     n_samples = Y.shape[0]
-    if sample_weight is None:
-        kept = np.arange(n_samples)
-        weight = np.ones(n_samples)
-    else:
-        kept = np.flatnonzero(sample_weight > 0)
-        weight = np.asarray(sample_weight, dtype=np.float64)
-    hashes = _row_hashes(X, Y)[kept]
-    order = np.argsort(hashes, kind="stable")
-    rows = kept[order]
-    sorted_hashes = hashes[order]
-    same_hash = sorted_hashes[1:] == sorted_hashes[:-1]
-    first_of_group = np.ones(rows.shape[0], dtype=bool)
-    if same_hash.any():
-        # Positions in runs of equal hashes: candidates for merging (and, in
-        # the rare case of a collision, for ordering by value).
-        in_run = np.zeros(rows.shape[0], dtype=bool)
-        in_run[1:] |= same_hash
-        in_run[:-1] |= same_hash
-        positions = np.flatnonzero(in_run)
-        values = _dense_rows(X, Y, rows[positions])
-        keys = [values[:, j] for j in range(values.shape[1] - 1, -1, -1)]
-        by_value = np.lexsort(keys + [sorted_hashes[positions]])
-        rows[positions] = rows[positions][by_value]
-        values = values[by_value]
-        equal = np.all(values[1:] == values[:-1], axis=1) & (
-            sorted_hashes[positions][1:] == sorted_hashes[positions][:-1]
+    index_type = np.int32 if n_samples < 2**31 else np.int64
+    keys = _row_hashes(X, Y).astype(np.uint64)
+    keys <<= np.uint64(32)
+    rows = np.empty(n_samples, dtype=index_type)
+    for start in range(0, n_samples, _CHUNK_ROWS):
+        stop = min(start + _CHUNK_ROWS, n_samples)
+        keys[start:stop] |= np.arange(start, stop, dtype=np.uint64)
+    keys.sort()  # by hash, then index: the keys are unique, no stability needed
+    for start in range(0, n_samples, _CHUNK_ROWS):
+        rows[start : start + _CHUNK_ROWS] = keys[start : start + _CHUNK_ROWS] & (
+            np.uint64(0xFFFFFFFF)
         )
-        first_of_group[positions[1:][equal]] = False
-    starts = np.flatnonzero(first_of_group)
-    merged = np.add.reduceat(weight[rows], starts) if rows.size else weight[:0]
-    rows = rows[starts]
-    if sample_weight is None and rows.shape[0] == n_samples:
-        return rows, None
-    if np.all(merged == 1.0):
-        return rows, None
-    return rows, merged
+    hashes = keys.view(np.uint32)[1 if np.little_endian else 0 :: 2]
+    if sample_weight is not None:
+        kept = sample_weight[rows] > 0
+        rows, hashes = rows[kept], hashes[kept]
+    else:
+        hashes = np.ascontiguousarray(hashes)  # 4 bytes a sample; frees the keys
+    del keys
+    same_hash = hashes[1:] == hashes[:-1]
+    if not same_hash.any():
+        if sample_weight is None:
+            return rows, None
+        weights = np.asarray(sample_weight, dtype=np.float64)[rows]
+        return rows, None if np.all(weights == 1.0) else weights
+    # Runs of equal hashes: order them by value (their order so far follows
+    # the input) and merge the identical samples in them.
+    in_run = np.zeros(rows.shape[0], dtype=bool)
+    in_run[1:] |= same_hash
+    in_run[:-1] |= same_hash
+    positions = np.flatnonzero(in_run)
+    values = _dense_rows(X, Y, rows[positions])
+    run_hashes = hashes[positions]
+    keys = [values[:, j] for j in range(values.shape[1] - 1, -1, -1)]
+    by_value = np.lexsort(keys + [run_hashes])
+    rows[positions] = rows[positions][by_value]
+    values = values[by_value]
+    duplicate = np.all(values[1:] == values[:-1], axis=1)
+    duplicate &= run_hashes[1:] == run_hashes[:-1]
+    if sample_weight is None and not duplicate.any():
+        return rows, None  # only hash collisions, now ordered by value
+    weight = (
+        np.ones(rows.shape[0])
+        if sample_weight is None
+        else np.asarray(sample_weight, dtype=np.float64)[rows]
+    )
+    if duplicate.any():
+        first_of_group = np.ones(rows.shape[0], dtype=bool)
+        first_of_group[positions[1:][duplicate]] = False
+        starts = np.flatnonzero(first_of_group)
+        weight = np.add.reduceat(weight, starts)
+        rows = rows[starts]
+    return rows, None if np.all(weight == 1.0) else weight
 
 
 class TargetMapping:
@@ -159,14 +193,68 @@ class TargetMapping:
         half_range[half_range == 0] = 1.0
         return cls(center, half_range, output_range)
 
-    def to_network(self, Y):
-        """Targets in y's units to the network's (0, 1) scale (float64)."""
-        standardized = (np.asarray(Y, dtype=np.float64) - self.center) / self.half_range
-        return self.output_center + self.output_half_width * standardized
+    def to_network(self, Y, dtype=np.float64):
+        """Targets in y's units to the network's (0, 1) scale, as ``dtype``.
 
-    def to_target(self, Yhat):
-        """Network outputs back to y's units (float64)."""
-        standardized = (np.asarray(Yhat, dtype=np.float64) - self.output_center) / (
-            self.output_half_width
-        )
-        return self.center + standardized * self.half_range
+        Computed in float64 a chunk of rows at a time, so that a float32
+        result needs no full-size float64 temporary.
+        """
+        Y = np.asarray(Y)
+        out = np.empty(Y.shape, dtype=dtype)
+        for start in range(0, Y.shape[0], _CHUNK_ROWS):
+            chunk = np.asarray(Y[start : start + _CHUNK_ROWS], dtype=np.float64)
+            standardized = (chunk - self.center) / self.half_range
+            out[start : start + _CHUNK_ROWS] = (
+                self.output_center + self.output_half_width * standardized
+            )
+        return out
+
+    def to_target(self, Yhat, out=None):
+        """Network outputs back to y's units, a chunk of rows at a time.
+
+        Written into ``out`` (which may be ``Yhat`` itself); float64 if None.
+        """
+        Yhat = np.asarray(Yhat)
+        if out is None:
+            out = np.empty(Yhat.shape, dtype=np.float64)
+        for start in range(0, Yhat.shape[0], _CHUNK_ROWS):
+            chunk = np.asarray(Yhat[start : start + _CHUNK_ROWS], dtype=np.float64)
+            standardized = (chunk - self.output_center) / self.output_half_width
+            out[start : start + _CHUNK_ROWS] = (
+                self.center + standardized * self.half_range
+            )
+        return out
+
+
+def constant_prediction_loss(Y, weights, output_range):
+    """Loss (1) of the best constant prediction (the weighted mean).
+
+    The unit of ``tol``. Floored at 1e-12 of the loss of a target spread over
+    the whole ``output_range``, so that a constant target is fitted to near
+    machine precision rather than stopping at once. Computed in float64 a
+    chunk at a time, on the canonical samples in their order, so that
+    equivalent weighted data sets give the same value to the last bit.
+    """
+    n_samples, n_outputs = Y.shape
+    chunks = range(0, n_samples, _CHUNK_ROWS)
+
+    def weighted_sum(values, start):
+        if weights is None:
+            return values.sum(axis=0)
+        return weights[start : start + _CHUNK_ROWS] @ values
+
+    total = float(n_samples) if weights is None else float(weights.sum())
+    mean = sum(
+        weighted_sum(np.asarray(Y[i : i + _CHUNK_ROWS], dtype=np.float64), i)
+        for i in chunks
+    )
+    mean = mean / total
+    squares = sum(
+        weighted_sum(
+            (np.asarray(Y[i : i + _CHUNK_ROWS], dtype=np.float64) - mean) ** 2, i
+        ).sum()
+        for i in chunks
+    )
+    low, high = output_range
+    floor = 1e-12 * 0.5 * n_outputs * (0.5 * (high - low)) ** 2
+    return max(0.5 * float(squares) / total, floor)

@@ -16,7 +16,7 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import ThreadpoolController
 
-from ._data import TargetMapping, canonical_samples
+from ._data import TargetMapping, canonical_samples, constant_prediction_loss
 from ._network import NetworkKernel, ParameterLayout
 from ._solvers import gradient_descent, lbfgs
 
@@ -315,11 +315,12 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             self.n_outputs_ = Y.shape[1]
             mapping = TargetMapping.fit(Y, output_range, sample_weight)
         self._single_output = single_output
-        Y_network = mapping.to_network(Y).astype(dtype)
+        Y_network = mapping.to_network(Y, dtype=dtype)
 
         rows, weights = canonical_samples(X, Y_network, sample_weight)
-        layout = self._layout()
         Y_network = Y_network[rows]
+        reference_loss = constant_prediction_loss(Y_network, weights, output_range)
+        layout = self._layout()
         kernel = NetworkKernel(
             X,
             Y_network,
@@ -329,7 +330,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             rows=rows,
             n_threads=_effective_n_threads(self.n_jobs),
         )
-        reference_loss = _constant_prediction_loss(Y_network, weights, output_range)
+        del Y_network, rows, weights  # the kernel holds what it needs
         gradient = np.empty(layout.n_parameters)
 
         def loss_gradient(theta):
@@ -425,25 +426,5 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                 outputs = kernel.predict(self._theta(X.dtype))
         finally:
             kernel.close()
-        y_pred = self._target_mapping.to_target(outputs).astype(X.dtype, copy=False)
+        y_pred = self._target_mapping.to_target(outputs, out=outputs)
         return y_pred.ravel() if self._single_output else y_pred
-
-
-def _constant_prediction_loss(Y, weights, output_range):
-    """Loss (1) of the best constant prediction (the weighted mean).
-
-    The unit of ``tol``. Floored at 1e-12 of the loss of a target spread over
-    the whole ``output_range``, so that a constant target is fitted to near
-    machine precision rather than stopping at once. Computed on the canonical
-    samples, in their order, so that equivalent weighted data sets give the
-    same value to the last bit.
-    """
-    Y = np.asarray(Y, dtype=np.float64)
-    if weights is None:
-        weights = np.ones(Y.shape[0])
-    total = weights.sum()
-    mean = weights @ Y / total
-    loss = 0.5 * float(weights @ np.sum((Y - mean) ** 2, axis=1)) / total
-    low, high = output_range
-    floor = 1e-12 * 0.5 * Y.shape[1] * (0.5 * (high - low)) ** 2
-    return max(loss, floor)

@@ -36,14 +36,23 @@ import scipy.sparse as sp
 
 __all__ = ["ParameterLayout", "NetworkKernel", "loss_and_gradient", "block_bounds"]
 
-# Bytes of one hidden-activation block buffer (rows x n_hidden). Chosen so that
-# the few block buffers of one thread stay in a 1-4 MiB L2 cache.
-_BLOCK_BYTES = 256 * 1024
-_MIN_BLOCK_ROWS = 64
-_MAX_BLOCK_ROWS = 8192
-# Up to this size a reordered training set is copied once; beyond, gathered
-# block by block.
-_GATHER_BYTES = 64 * 2**20
+# Rows per block: about this many bytes of hidden activations (rows x
+# n_hidden). Large enough that the ~20 numpy calls of a block amortise their
+# overhead (and the hand-offs of Python's lock between threads), small enough
+# that a thread's buffers stay in a 2 MiB L2 cache.
+_BLOCK_BYTES = 1024 * 1024
+_MIN_BLOCK_ROWS = 256
+_MAX_BLOCK_ROWS = 16384
+# Up to this size, the training inputs [X, 1] (reordered when asked) are
+# copied once; larger inputs are copied or gathered block by block (same
+# numbers, O(block) memory).
+_COPY_BYTES = 64 * 2**20
+# With few input columns, the two products with [X, 1] are skinny, which BLAS
+# does slowly; split into sub-blocks of this many rows they go through one
+# batched numpy call each, served by OpenBLAS's small-matrix kernels (about 2x
+# faster here). Blocks are multiples of it.
+_SUB_ROWS = 64
+_MAX_BATCHED_INPUTS = 32
 
 
 class ParameterLayout:
@@ -111,59 +120,60 @@ def block_bounds(n_rows, n_hidden, itemsize):
     ``bounds[b]:bounds[b + 1]``. The thread count never enters, which is what
     makes the results identical for every ``n_jobs``.
     """
-    rows = _BLOCK_BYTES // max(1, (n_hidden + 1) * itemsize)
+    rows = _BLOCK_BYTES // max(1, n_hidden * itemsize)
     rows = int(min(_MAX_BLOCK_ROWS, max(_MIN_BLOCK_ROWS, rows)))
     n_blocks = max(1, -(-n_rows // rows))
-    # Equal-sized blocks (up to one row) rather than a ragged last block.
-    return np.linspace(0, n_rows, n_blocks + 1).round().astype(np.intp)
+    # Nearly equal blocks, each a multiple of _SUB_ROWS but the last.
+    rows = _SUB_ROWS * -(-n_rows // (n_blocks * _SUB_ROWS))
+    return np.append(np.arange(0, n_rows, rows), n_rows).astype(np.intp)
 
 
 class _Workspace:
     """Buffers of one thread, allocated once per kernel and reused."""
 
-    def __init__(self, max_rows, layout, dtype, dense_input):
+    def __init__(self, max_rows, layout, dtype, copy_inputs, sparse, batched):
         n_in = layout.n_features + 1
         n_hidden, n_outputs = layout.n_hidden, layout.n_outputs
-        # [X, 1]: filled block by block when the input is not materialised.
-        self.inputs = np.empty((max_rows, n_in), dtype=dtype) if dense_input else None
-        if self.inputs is not None:
+        # [X, 1], filled block by block when the inputs are not held whole.
+        self.inputs = np.empty((max_rows, n_in), dtype=dtype) if copy_inputs else None
+        if copy_inputs:
             self.inputs[:, -1] = 1.0
-        # T = tanh(H / 2)
+        self.scaled_inputs = np.empty((max_rows, n_in), dtype=dtype)
+        # T = tanh(H/2), overwritten by 1 - T^2 in the backward pass.
         self.hidden = np.empty((max_rows, n_hidden), dtype=dtype)
-        self.hidden_delta = np.empty((max_rows, n_hidden), dtype=dtype)
         self.scratch = (
-            np.empty((max_rows, n_hidden), dtype=dtype) if n_outputs > 1 else None
-        )
-        self.scaled_inputs = (
-            np.empty((max_rows, n_in), dtype=dtype) if dense_input else None
+            np.empty((max_rows, n_hidden), dtype=dtype)
+            if n_outputs > 1 or sparse
+            else None
         )
         self.output = np.empty((max_rows, n_outputs), dtype=dtype)
         self.output_delta = np.empty((max_rows, n_outputs), dtype=dtype)
+        # Per-sub-block partial products [X, 1]^T delta_H.
+        n_sub = max_rows // _SUB_ROWS if batched else 0
+        self.sub_partials = np.empty((n_sub, n_in, n_hidden), dtype=dtype)
 
 
 class NetworkKernel:
     """Loss, gradient and forward pass of the network on a fixed data set.
 
-    The data are held in the compute dtype (float32 or float64) and in the
-    order given; the weights arrive as a flat parameter vector.
+    The data are held in the compute dtype (float32 or float64); the weights
+    arrive as a flat parameter vector (any float dtype).
 
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
-        Inputs, float32 or float64. For dense X the block of rows is copied
-        next to a column of ones; ``X`` is never modified.
-    Y : ndarray of shape (n_samples, n_outputs), default=None
-        Targets on the network's (0, 1) scale, in X's dtype. Needed for the loss.
-        Like ``sample_weight``, given for the kernel's samples (after ``rows``).
-    sample_weight : ndarray of shape (n_samples,), default=None
-        Non-negative weights; None means unit weights.
+        Inputs, float32 or float64. ``X`` is never modified.
+    Y : ndarray of shape (n_kernel_samples, n_outputs), default=None
+        Targets on the network's (0, 1) scale, for the kernel's samples (the
+        rows of ``X`` picked by ``rows``). Needed for the loss.
+    sample_weight : ndarray of shape (n_kernel_samples,), default=None
+        Non-negative weights of the kernel's samples; None means unit weights.
     layout : ParameterLayout
     alpha : float, default=0.0
         L2 penalty, see the module docstring.
     rows : ndarray of int, default=None
-        When given, row ``k`` of the kernel's data set is row ``rows[k]`` of
-        ``X`` (gathered block by block, never copied whole). Used by the
-        estimator to train on a canonical ordering of the samples.
+        When given, sample ``k`` of the kernel is row ``rows[k]`` of ``X``.
+        Used by the estimator to train on a canonical order of the samples.
     n_threads : int, default=1
         Threads that evaluate row blocks concurrently.
     """
@@ -182,22 +192,27 @@ class NetworkKernel:
         self.layout = layout
         self.dtype = X.dtype
         self.sparse = sp.issparse(X)
+        self.rows = None
         if self.sparse:
             X = sp.csr_array(X)
             if rows is not None:
                 X = X[rows]
-                rows = None
-            # Append the column of ones once; sparse blocks are sliced from it.
+            # Append the column of ones once; blocks are sliced from it.
             ones = sp.csr_array(np.ones((X.shape[0], 1), dtype=self.dtype))
-            X = sp.hstack([X, ones], format="csr", dtype=self.dtype)
-        elif rows is not None and len(rows) * X.shape[1] * X.itemsize <= _GATHER_BYTES:
-            # Small enough to copy once; larger data are gathered block by
-            # block (same numbers, O(block) memory).
-            X = np.take(X, rows, axis=0)
-            rows = None
-        self.X = X
-        self.rows = None if rows is None else np.asarray(rows, dtype=np.intp)
-        self.n_samples = X.shape[0] if self.rows is None else self.rows.shape[0]
+            self.inputs = sp.hstack([X, ones], format="csr", dtype=self.dtype)
+            self.X = None
+            self.n_samples = X.shape[0]
+        else:
+            self.n_samples = X.shape[0] if rows is None else len(rows)
+            if self.n_samples * (X.shape[1] + 1) * X.itemsize <= _COPY_BYTES:
+                self.inputs = np.empty((self.n_samples, X.shape[1] + 1), dtype=X.dtype)
+                self.inputs[:, :-1] = X if rows is None else np.take(X, rows, axis=0)
+                self.inputs[:, -1] = 1.0
+                self.X = None
+            else:
+                self.inputs = None
+                self.X = X
+                self.rows = None if rows is None else np.asarray(rows)
         if Y is not None:
             Y = np.asarray(Y, dtype=self.dtype)
             if Y.ndim == 1:
@@ -216,15 +231,21 @@ class NetworkKernel:
         self.alpha = float(alpha)
         self.bounds = block_bounds(self.n_samples, layout.n_hidden, self.dtype.itemsize)
         self.n_blocks = len(self.bounds) - 1
-        max_rows = int(np.max(np.diff(self.bounds))) if self.n_blocks else 0
+        max_rows = int(np.max(np.diff(self.bounds)))
+        self._batched = not self.sparse and layout.n_features < _MAX_BATCHED_INPUTS
         self.n_threads = max(1, min(int(n_threads), self.n_blocks))
         self._workspaces = [
-            _Workspace(max_rows, layout, self.dtype, dense_input=not self.sparse)
+            _Workspace(
+                max_rows,
+                layout,
+                self.dtype,
+                copy_inputs=self.X is not None,
+                sparse=self.sparse,
+                batched=self._batched,
+            )
             for _ in range(self.n_threads)
         ]
         self._penalty_mask = layout.penalty_mask(self.dtype)
-        # With one output, scale [X, 1] rather than the hidden block when narrower.
-        self._scale_inputs = layout.n_features + 1 <= layout.n_hidden
         # Block b writes its partial gradient into slot b % wave; the calling
         # thread adds the partials in block order, so the sum is the same for
         # any thread count while memory stays O(wave x n_parameters).
@@ -239,14 +260,13 @@ class NetworkKernel:
     # ------------------------------------------------------------------ blocks
     def _input_block(self, start, stop, workspace):
         """The block ``[X, 1]`` of rows ``start:stop``."""
-        if self.sparse:
-            return self.X[start:stop]
+        if self.X is None:
+            return self.inputs[start:stop]
         inputs = workspace.inputs[: stop - start]
-        n_features = self.layout.n_features
         if self.rows is None:
-            inputs[:, :n_features] = self.X[start:stop]
+            inputs[:, :-1] = self.X[start:stop]
         else:
-            np.take(self.X, self.rows[start:stop], axis=0, out=inputs[:, :n_features])
+            np.take(self.X, self.rows[start:stop], axis=0, out=inputs[:, :-1])
         return inputs
 
     def _forward_block(self, start, stop, workspace, W1_half, W2_half):
@@ -260,7 +280,7 @@ class NetworkKernel:
         if self.sparse:
             T[...] = inputs @ W1_half  # H/2 = [X, 1] W1 / 2                 eq. (2)
         else:
-            np.matmul(inputs, W1_half, out=T)  # H/2 = [X, 1] W1 / 2        eq. (2)
+            self._rows_product(inputs, W1_half, T)  # H/2 = [X, 1] W1 / 2   eq. (2)
         np.tanh(T, out=T)  # T = tanh(H/2), Z = (1 + T)/2                    eq. (3)
         output = workspace.output[:n_rows]
         np.matmul(T, W2_half[:-1], out=output)  # O/2 = [Z, 1] W2 / 2        eq. (4)
@@ -296,29 +316,54 @@ class NetworkKernel:
         np.matmul(T.T, output_delta, out=grad2[:-1])
         np.sum(output_delta, axis=0, out=grad2[-1])
         # delta_H = (delta_O W2^T) Z (1 - Z), Z (1 - Z) = (1 - T^2)/4         eq. (9)
-        sech2 = workspace.hidden_delta[:n_rows]
+        sech2 = T  # T is not needed any more: overwrite it with 1 - T^2
         np.multiply(T, T, out=sech2)
-        np.subtract(1.0, sech2, out=sech2)  # 1 - T^2 = 4 Z (1 - Z)
-        if W2_backward is None and not self.sparse and self._scale_inputs:
-            # One output: delta_O W2^T is an outer product. Scale the narrower
+        np.subtract(1.0, sech2, out=sech2)
+        if W2_backward is None:
+            # One output (dense X): delta_O W2^T is an outer product. Scale the narrow
             # [X, 1] by delta_O instead of the hidden block, and the columns of
             # the summed dW1 by W2^T/4 once, at the end.
             scaled_inputs = workspace.scaled_inputs[:n_rows]
             np.multiply(inputs, output_delta, out=scaled_inputs)
             # dW1 = [X, 1]^T delta_H                                          eq. (9)
-            np.matmul(scaled_inputs.T, sech2, out=grad1)
+            self._transposed_product(scaled_inputs, sech2, grad1, workspace)
             return
-        if W2_backward is None:
-            sech2 *= output_delta
-        else:
-            scratch = workspace.scratch[:n_rows]
-            np.matmul(output_delta, W2_backward, out=scratch)  # delta_O W2^T / 4
-            sech2 *= scratch
+        scratch = workspace.scratch[:n_rows]
+        np.matmul(output_delta, W2_backward, out=scratch)  # delta_O W2^T / 4
+        sech2 *= scratch
         # dW1 = [X, 1]^T delta_H                                              eq. (9)
         if self.sparse:
             grad1[...] = inputs.T @ sech2
         else:
-            np.matmul(inputs.T, sech2, out=grad1)
+            self._transposed_product(inputs, sech2, grad1, workspace)
+
+    def _rows_product(self, A, B, out):
+        """``out = A @ B``, in batched sub-blocks of rows when A is narrow."""
+        n_full = A.shape[0] // _SUB_ROWS * _SUB_ROWS if self._batched else 0
+        if n_full:
+            np.matmul(
+                A[:n_full].reshape(-1, _SUB_ROWS, A.shape[1]),
+                B,
+                out=out[:n_full].reshape(-1, _SUB_ROWS, out.shape[1]),
+            )
+        if n_full < A.shape[0]:
+            np.matmul(A[n_full:], B, out=out[n_full:])
+
+    def _transposed_product(self, A, B, out, workspace):
+        """``out = A^T B``, summed over batched sub-blocks when A is narrow."""
+        n_full = A.shape[0] // _SUB_ROWS * _SUB_ROWS if self._batched else 0
+        if not n_full:
+            np.matmul(A.T, B, out=out)
+            return
+        partials = workspace.sub_partials[: n_full // _SUB_ROWS]
+        np.matmul(
+            A[:n_full].reshape(-1, _SUB_ROWS, A.shape[1]).transpose(0, 2, 1),
+            B[:n_full].reshape(-1, _SUB_ROWS, B.shape[1]),
+            out=partials,
+        )
+        np.sum(partials, axis=0, out=out)
+        if n_full < A.shape[0]:
+            out += A[n_full:].T @ B[n_full:]
 
     def _run_blocks(self, function, *args, reduce=None):
         """Call ``function(block, workspace, *args)`` for every block.
@@ -364,8 +409,9 @@ class NetworkKernel:
     def _half_weights(self, theta):
         W1, W2 = self.layout.unpack(theta)
         dtype = self.dtype
-        W1_half = np.multiply(W1, dtype.type(0.5), dtype=dtype)
-        # [Z, 1] W2 = [T, 1] W2' with W2' = [W2_hidden / 2 ; b2 + colsum(W2_hidden)/2]
+        W1_half = np.multiply(W1, 0.5, dtype=dtype)
+        # [Z, 1] W2 / 2 = [T, 1] W2' with W2' = [W2_hidden / 4 ;
+        #                                        b2 / 2 + colsum(W2_hidden) / 4]
         W2_half = np.empty(self.layout.shape2, dtype=dtype)
         W2_half[:-1] = W2[:-1] * 0.25
         W2_half[-1] = (W2[-1] + 0.5 * W2[:-1].sum(axis=0)) * 0.5
@@ -391,16 +437,16 @@ class NetworkKernel:
         W1_half, W2_half = self._half_weights(theta)
         _, W2 = layout.unpack(theta)
         W2_backward = (W2[:-1] * 0.25).T.astype(dtype)  # W2^T / 4 (eq. 9)
-        single_output = layout.n_outputs == 1
+        single_output = layout.n_outputs == 1 and not self.sparse
         total = self._gradient
         total[...] = 0.0
+        partials = self._partial_gradients
+        wave = self._wave_size
+
+        def add_partial(block):
+            np.add(total, partials[block % wave], out=total)
+
         if self.n_samples:
-
-            def add_partial(block):
-                np.add(
-                    total, self._partial_gradients[block % self._wave_size], out=total
-                )
-
             self._run_blocks(
                 self._loss_gradient_block,
                 W1_half,

@@ -103,8 +103,8 @@ def test_shape_mismatch_is_an_error():
 def test_blocks_and_threads_give_identical_numbers(dtype):
     """Many row blocks, evaluated by 1, 2 or 3 threads: the same bits."""
     rng = np.random.default_rng(5)
-    X = rng.normal(size=(5000, 6)).astype(dtype)
-    Y = rng.uniform(0.2, 0.8, size=(5000, 2)).astype(dtype)
+    X = rng.normal(size=(30000, 6)).astype(dtype)
+    Y = rng.uniform(0.2, 0.8, size=(30000, 2)).astype(dtype)
     layout = ParameterLayout(6, 40, 2)
     theta = rng.normal(scale=0.5, size=layout.n_parameters)
     results = []
@@ -137,10 +137,10 @@ def test_gathered_rows_match_materialised_rows(monkeypatch):
     layout = ParameterLayout(5, 30, 1)
     theta = rng.normal(scale=0.5, size=layout.n_parameters)
     copied = NetworkKernel(X, Y, layout=layout, rows=rows)
-    assert copied.rows is None
-    monkeypatch.setattr(network, "_GATHER_BYTES", 0)
+    assert copied.X is None
+    monkeypatch.setattr(network, "_COPY_BYTES", 0)
     gathered = NetworkKernel(X, Y, layout=layout, rows=rows)
-    assert gathered.rows is not None
+    assert gathered.rows is not None and gathered.X is not None
     loss_copied, gradient_copied = copied.loss_gradient(theta)
     loss_gathered, gradient_gathered = gathered.loss_gradient(theta)
     assert loss_copied == loss_gathered
