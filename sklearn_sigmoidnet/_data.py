@@ -162,9 +162,17 @@ class TargetMapping:
     """Affine map between y's units and the network's output range.
 
     ``y`` is mapped to ``[low, high]`` inside the sigmoid's (0, 1) range, from
-    the smallest and largest target among the samples of non-zero weight.
-    A constant target maps to the middle of the range. Computed in float64
-    with half-ranges, so targets near the float64 limits do not overflow.
+    ``y_min`` and ``y_max``, the smallest and largest target among the samples
+    of non-zero weight. Built to keep every float64 target's signal:
+
+    - ``y`` is measured from ``y_min`` and divided by ``y_max - y_min``, so
+      tiny ranges (even of subnormal numbers) keep their resolution;
+    - when ``y_max - y_min`` overflows (a range wider than about 1.8e308),
+      the map works on ``y / 2`` instead;
+    - a constant target maps to the middle of the range, with ``|y_min|`` (or
+      1 for zero) as its unit;
+    - predictions beyond the largest float of the output dtype are clipped to
+      it, never turned into inf.
 
     Examples
     --------
@@ -175,23 +183,27 @@ class TargetMapping:
     array([10.])
     """
 
-    def __init__(self, center, half_range, output_range):
-        self.center = center
-        self.half_range = half_range
+    def __init__(self, y_min, y_max, output_range):
+        self.y_min = np.asarray(y_min, dtype=np.float64)
+        self.y_max = np.asarray(y_max, dtype=np.float64)
         low, high = output_range
-        self.output_center = 0.5 * (low + high)
-        self.output_half_width = 0.5 * (high - low)
+        self.low, self.width = float(low), float(high) - float(low)
+        with np.errstate(over="ignore"):
+            span = self.y_max - self.y_min
+        # Work on y/2 where the range itself overflows.
+        self.prescale = np.where(np.isfinite(span), 1.0, 0.5)
+        span = self.y_max * self.prescale - self.y_min * self.prescale
+        self.constant = span == 0
+        unit = np.where(self.y_min == 0, 1.0, np.abs(self.y_min) * self.prescale)
+        self.span = np.where(self.constant, unit, span)
+        self.u_offset = np.where(self.constant, 0.5, 0.0)
 
     @classmethod
     def fit(cls, Y, output_range, sample_weight=None):
         Y = np.asarray(Y, dtype=np.float64)
         if sample_weight is not None:
             Y = Y[sample_weight > 0]
-        low, high = Y.min(axis=0), Y.max(axis=0)
-        center = 0.5 * low + 0.5 * high
-        half_range = 0.5 * high - 0.5 * low
-        half_range[half_range == 0] = 1.0
-        return cls(center, half_range, output_range)
+        return cls(Y.min(axis=0), Y.max(axis=0), output_range)
 
     def to_network(self, Y, dtype=np.float64):
         """Targets in y's units to the network's (0, 1) scale, as ``dtype``.
@@ -201,29 +213,43 @@ class TargetMapping:
         """
         Y = np.asarray(Y)
         out = np.empty(Y.shape, dtype=dtype)
+        origin = self.y_min * self.prescale
         for start in range(0, Y.shape[0], _CHUNK_ROWS):
             chunk = np.asarray(Y[start : start + _CHUNK_ROWS], dtype=np.float64)
-            standardized = (chunk - self.center) / self.half_range
-            out[start : start + _CHUNK_ROWS] = (
-                self.output_center + self.output_half_width * standardized
-            )
+            u = self.u_offset + (chunk * self.prescale - origin) / self.span
+            out[start : start + _CHUNK_ROWS] = self.low + self.width * u
         return out
 
     def to_target(self, Yhat, out=None):
         """Network outputs back to y's units, a chunk of rows at a time.
 
         Written into ``out`` (which may be ``Yhat`` itself); float64 if None.
+        Values beyond the largest float of ``out``'s dtype are clipped to it.
         """
         Yhat = np.asarray(Yhat)
         if out is None:
             out = np.empty(Yhat.shape, dtype=np.float64)
+        largest = np.finfo(out.dtype).max
+        origin = self.y_min * self.prescale
         for start in range(0, Yhat.shape[0], _CHUNK_ROWS):
             chunk = np.asarray(Yhat[start : start + _CHUNK_ROWS], dtype=np.float64)
-            standardized = (chunk - self.output_center) / self.output_half_width
-            out[start : start + _CHUNK_ROWS] = (
-                self.center + standardized * self.half_range
-            )
+            u = (chunk - self.low) / self.width - self.u_offset
+            with np.errstate(over="ignore"):
+                y = (origin + u * self.span) / self.prescale
+            out[start : start + _CHUNK_ROWS] = np.clip(y, -largest, largest)
         return out
+
+    def fits_float32(self):
+        """Whether float32 can hold predictions in y's units without losing them.
+
+        False when y reaches beyond float32's range, or when y's range (or a
+        constant y) is so small that float32 would resolve it only in
+        subnormal numbers or not at all.
+        """
+        info = np.finfo(np.float32)
+        extreme = max(np.max(np.abs(self.y_min)), np.max(np.abs(self.y_max)))
+        resolution = np.min(self.span / self.prescale)
+        return extreme * 4 < info.max and resolution >= info.tiny * 2**24
 
 
 def constant_prediction_loss(Y, weights, output_range):

@@ -1,10 +1,13 @@
 """SigmoidMLPRegressor: wires data, target scaling, solvers and fitted attributes."""
 
 import os
+import threading
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -18,17 +21,38 @@ from threadpoolctl import ThreadpoolController
 
 from ._data import TargetMapping, canonical_samples, constant_prediction_loss
 from ._network import NetworkKernel, ParameterLayout
-from ._solvers import gradient_descent, lbfgs
+from ._solvers import gradient_descent, lbfgs, levenberg_marquardt
 
-_THREADPOOL_CONTROLLER = None
+# solver="lm" forms and factorises a P x P matrix: beyond this many weights
+# that costs more than it saves (and P^2 doubles take > 128 MiB).
+_LM_MAX_PARAMETERS = 4000
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_STATE = {"controller": None, "users": 0, "limit": None}
 
 
+@contextmanager
 def _blas_single_threaded():
-    """Limit BLAS to one thread: the kernel parallelises over row blocks itself."""
-    global _THREADPOOL_CONTROLLER
-    if _THREADPOOL_CONTROLLER is None:
-        _THREADPOOL_CONTROLLER = ThreadpoolController()
-    return _THREADPOOL_CONTROLLER.limit(limits=1, user_api="blas")
+    """Limit BLAS to one thread: the kernel parallelises over row blocks itself.
+
+    Reference-counted, so that fits and predictions running at once in
+    several threads set the limit once and restore it once.
+    """
+    with _BLAS_LOCK:
+        state = _BLAS_STATE
+        if state["controller"] is None:
+            state["controller"] = ThreadpoolController()
+        if state["users"] == 0:
+            state["limit"] = state["controller"].limit(limits=1, user_api="blas")
+        state["users"] += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            state["users"] -= 1
+            if state["users"] == 0:
+                state["limit"].restore_original_limits()
+                state["limit"] = None
 
 
 def _effective_n_threads(n_jobs):
@@ -63,9 +87,13 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
     n_hidden : int, default=100
         Number of hidden units.
 
-    solver : {"lbfgs", "gd"}, default="lbfgs"
+    solver : {"lbfgs", "gd", "lm"}, default="lbfgs"
         ``"lbfgs"``: SciPy's L-BFGS-B on the flat parameter vector.
         ``"gd"``: full-batch gradient descent with momentum.
+        ``"lm"``: Levenberg-Marquardt on the sum of squares, with the
+        Jacobian coded by hand; the fastest on small problems (up to a few
+        thousand samples and about a thousand weights); it needs a
+        P x P matrix for P weights and refuses more than 4000.
 
     alpha : float, default=1e-4
         L2 penalty ``alpha/(2S) (||W1||^2 + ||W2||^2)`` on the non-bias
@@ -89,7 +117,8 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         Heavy-ball momentum of ``solver="gd"``, in [0, 1).
 
     max_iter : int, default=200
-        Maximum number of iterations (L-BFGS iterations or gradient steps).
+        Maximum number of iterations (L-BFGS iterations, gradient steps or
+        accepted Levenberg-Marquardt steps).
 
     max_fun : int, default=15000
         Maximum number of loss evaluations of ``solver="lbfgs"``.
@@ -97,12 +126,14 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
     tol : float, default=1e-6
         Tolerance on the normalised loss, the loss of eq. (1) divided by the
         loss of the best constant prediction (so it is ``1 - R^2`` on the
-        training data when ``alpha=0``). ``"lbfgs"`` stops when one iteration
-        lowers it by less than ``tol`` relative to ``max(loss, 1)`` (SciPy's
-        ``ftol``) or when no gradient entry exceeds ``tol`` (``gtol``);
-        ``"gd"`` stops when it has not improved by ``tol`` for
+        training data when ``alpha=0``). ``"lbfgs"`` and ``"lm"`` stop when
+        one iteration lowers it by less than ``tol`` relative to
+        ``max(loss, 1)`` (SciPy's ``ftol`` test); ``"lbfgs"`` also stops when
+        no gradient entry exceeds ``tol`` (``gtol``) and ``"lm"`` when no
+        step lowers the loss any more; ``"gd"``, whose single steps are
+        noisy, stops when it has not improved by ``tol`` for
         ``n_iter_no_change`` consecutive steps. ``tol=0`` runs ``max_iter``
-        iterations.
+        iterations (``"lm"``: unless no step can lower the loss).
 
     n_iter_no_change : int, default=10
         See ``tol`` (``solver="gd"``).
@@ -147,10 +178,12 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str
         Feature names seen in ``fit``, when X has string column names.
-    target_center_ : ndarray of shape (n_outputs,)
-        Midpoint of y's range (y's units).
-    target_half_range_ : ndarray of shape (n_outputs,)
-        Half of y's range (1 for a constant target).
+    target_min_ : ndarray of shape (n_outputs,)
+        Smallest target among the samples of non-zero weight; it maps to the
+        low end of ``target_range``.
+    target_max_ : ndarray of shape (n_outputs,)
+        Largest target among the samples of non-zero weight; it maps to the
+        high end of ``target_range``.
 
     See Also
     --------
@@ -172,7 +205,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
-        "solver": [StrOptions({"lbfgs", "gd"})],
+        "solver": [StrOptions({"lbfgs", "gd", "lm"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
@@ -286,16 +319,20 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         """
         output_range = self._check_target_range()
         warm = self.warm_start and hasattr(self, "coefs_")
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=not warm,
-            accept_sparse=("csr", "csc"),
-            dtype=(np.float64, np.float32),
-            multi_output=True,
-            y_numeric=True,
-        )
+        # scikit-learn's finiteness check first sums the array, which overflows
+        # (with a RuntimeWarning) for finite values near the float64 limits,
+        # and then checks element by element: silence only the former.
+        with np.errstate(over="ignore", invalid="ignore"):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=not warm,
+                accept_sparse=("csr", "csc"),
+                dtype=(np.float64, np.float32),
+                multi_output=True,
+                y_numeric=True,
+            )
         dtype = X.dtype
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -341,6 +378,14 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             loss, _ = kernel.loss_gradient(theta, gradient)
             return loss / reference_loss, gradient / reference_loss
 
+        if self.solver == "lm" and layout.n_parameters > _LM_MAX_PARAMETERS:
+            kernel.close()
+            raise ValueError(
+                f"solver='lm' solves a {layout.n_parameters} x "
+                f"{layout.n_parameters} linear system per step (one per weight), "
+                f"which is too large here (at most {_LM_MAX_PARAMETERS} weights). "
+                "Use solver='lbfgs' (or 'gd'), or fewer hidden units."
+            )
         if warm:
             theta = self._theta()
         else:
@@ -356,6 +401,16 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                         max_iter=self.max_iter,
                         max_fun=self.max_fun,
                         tol=self.tol,
+                        verbose=self.verbose,
+                    )
+                elif self.solver == "lm":
+                    result = levenberg_marquardt(
+                        kernel.normal_equations,
+                        kernel.loss,
+                        theta,
+                        max_iter=self.max_iter,
+                        tol=self.tol,
+                        reference_loss=reference_loss,
                         verbose=self.verbose,
                     )
                 else:
@@ -376,8 +431,8 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
 
         self._set_theta(result.theta, dtype)
         self._target_mapping = mapping
-        self.target_center_ = mapping.center
-        self.target_half_range_ = mapping.half_range
+        self.target_min_ = mapping.y_min
+        self.target_max_ = mapping.y_max
         scale = reference_loss if self.solver == "lbfgs" else 1.0
         self.loss_ = result.loss * scale
         self.loss_curve_ = [loss * scale for loss in result.loss_curve]
@@ -392,6 +447,13 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             )
         elif result.stopped_by == "diverged":
             warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
+        elif result.stopped_by == "interrupted":
+            warnings.warn(
+                "Training interrupted by the user: the weights of the last "
+                f"completed iteration ({self.n_iter_}) are kept.",
+                UserWarning,
+                stacklevel=2,
+            )
         return self
 
     # ---------------------------------------------------------------- predict
@@ -406,16 +468,18 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predictions; float32 for float32 X, float64 otherwise.
+            Predictions; float32 for float32 X (float64 when y's range does
+            not fit in float32), float64 otherwise.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            accept_sparse=("csr", "csc"),
-            dtype=(np.float64, np.float32),
-        )
+        with np.errstate(over="ignore", invalid="ignore"):  # as in fit
+            X = validate_data(
+                self,
+                X,
+                reset=False,
+                accept_sparse=("csr", "csc"),
+                dtype=(np.float64, np.float32),
+            )
         kernel = NetworkKernel(
             X,
             layout=self._layout(),
@@ -426,5 +490,22 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                 outputs = kernel.predict(self._theta(X.dtype))
         finally:
             kernel.close()
-        y_pred = self._target_mapping.to_target(outputs, out=outputs)
+        if not np.all(np.isfinite(outputs)):
+            # Finite weights, finite X: only an overflow of X W1 gets here.
+            raise ValueError(
+                "The network's hidden pre-activations X @ W1 overflowed for some "
+                f"rows of X (largest |X| = {_largest_magnitude(X):.3g}). Scale X, "
+                "for example with sklearn.preprocessing.StandardScaler, before "
+                "fitting and predicting."
+            )
+        mapping = self._target_mapping
+        if X.dtype == np.float32 and mapping.fits_float32():
+            y_pred = mapping.to_target(outputs, out=outputs)
+        else:
+            y_pred = mapping.to_target(outputs)
         return y_pred.ravel() if self._single_output else y_pred
+
+
+def _largest_magnitude(X):
+    data = X.data if sp.issparse(X) else X
+    return float(np.max(np.abs(data))) if data.size else 0.0

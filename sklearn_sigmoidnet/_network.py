@@ -55,6 +55,14 @@ _SUB_ROWS = 64
 _MAX_BATCHED_INPUTS = 32
 
 
+# Inputs or weights of huge magnitude can overflow X W1 (tanh(+-inf) = +-1 is
+# harmless; inf - inf gives NaN). The callers check the results instead: the
+# solvers treat a non-finite loss as a failed step, predict raises. So the
+# kernel does not warn.
+def _overflow_is_handled():
+    return np.errstate(over="ignore", invalid="ignore")
+
+
 class ParameterLayout:
     """Layout of the flat parameter vector ``theta = [W1.ravel(), W2.ravel()]``.
 
@@ -288,26 +296,41 @@ class NetworkKernel:
         np.tanh(output, out=output)  # To = tanh(O/2), Yhat = (1 + To)/2     eq. (5)
         return inputs, T, output
 
-    def _loss_gradient_block(self, block, workspace, W1_half, W2_half, W2_backward):
+    def _residual_block(self, block, workspace, W1_half, W2_half):
+        """Forward pass of a block, its residual and its share of the loss.
+
+        Returns ``([X, 1], T, To, R, weighted R)`` with ``R = Yhat - Y`` and the
+        weighted residual ``(w/S) R`` (``R`` itself for unit weights).
+        """
         start, stop = self.bounds[block], self.bounds[block + 1]
-        n_rows = stop - start
         inputs, T, output = self._forward_block(
             start, stop, workspace, W1_half, W2_half
         )
         # R = Yhat - Y = To/2 - (Y - 1/2)
-        residual = workspace.output_delta[:n_rows]
+        residual = workspace.output_delta[: stop - start]
         np.multiply(output, 0.5, out=residual)
         residual -= self.Y_shifted[start:stop]
+        if self.scaled_weight is None:
+            weighted = residual
+        else:
+            weighted = residual * self.scaled_weight[start:stop]
+        self._partial_losses[block] = float(np.vdot(residual, weighted))
+        return inputs, T, output, residual, weighted
+
+    def _loss_block(self, block, workspace, W1_half, W2_half):
+        self._residual_block(block, workspace, W1_half, W2_half)
+
+    def _loss_gradient_block(self, block, workspace, W1_half, W2_half, W2_backward):
+        n_rows = self.bounds[block + 1] - self.bounds[block]
+        inputs, T, output, residual, weighted = self._residual_block(
+            block, workspace, W1_half, W2_half
+        )
         # delta_O = (w/S) R Yhat (1 - Yhat), Yhat (1 - Yhat) = (1 - To^2)/4   (6)-(7)
         np.square(output, out=output)
         np.subtract(1.0, output, out=output)
         if self.scaled_weight is None:
-            weighted = residual
-            self._partial_losses[block] = float(np.vdot(residual, residual))
             output *= self.dtype.type(0.25 / self.weight_sum)
         else:
-            weighted = residual * self.scaled_weight[start:stop]
-            self._partial_losses[block] = float(np.vdot(residual, weighted))
             output *= self.dtype.type(0.25)
         output_delta = np.multiply(weighted, output, out=residual)
         partial = self._partial_gradients[block % self._wave_size]
@@ -387,8 +410,9 @@ class NetworkKernel:
 
         def run(first, thread):
             stop = min(first + wave, self.n_blocks)
-            for block in range(first + thread, stop, n_threads):
-                function(block, workspaces[thread], *args)
+            with _overflow_is_handled():  # numpy's error state is per thread
+                for block in range(first + thread, stop, n_threads):
+                    function(block, workspaces[thread], *args)
 
         for first in range(0, self.n_blocks, wave):
             list(self._executor.map(run, [first] * n_threads, range(n_threads)))
@@ -432,6 +456,10 @@ class NetworkKernel:
         gradient : ndarray of shape (n_parameters,), in the kernel's dtype
             unless ``gradient`` was given.
         """
+        with _overflow_is_handled():
+            return self._loss_gradient(theta, gradient)
+
+    def _loss_gradient(self, theta, gradient=None):
         layout, dtype = self.layout, self.dtype
         theta = np.asarray(theta)
         W1_half, W2_half = self._half_weights(theta)
@@ -454,26 +482,162 @@ class NetworkKernel:
                 None if single_output else W2_backward,
                 reduce=add_partial,
             )
-        squared_error = float(np.sum(self._partial_losses))
-        if self.scaled_weight is None:
-            squared_error /= self.weight_sum
         grad1, grad2 = layout.unpack(total)
         if single_output:
             grad1 *= W2_backward  # the deferred column scaling by W2^T/4  eq. (9)
         # [Z, 1]^T delta_O from [T, 1]^T delta_O, Z = (1 + T)/2             eq. (7)
         grad2[:-1] += grad2[-1]
         grad2[:-1] *= 0.5
-        penalised = theta * self._penalty_mask
-        penalty = (
-            0.5 * self.alpha / self.weight_sum * float(np.vdot(penalised, penalised))
-        )
         if self.alpha:
+            penalised = theta * self._penalty_mask
             total += (self.alpha / self.weight_sum) * penalised.astype(dtype)
-        loss = 0.5 * squared_error + penalty
+        loss = self._total_loss(theta)
         if gradient is None:
             return loss, total.copy()
         gradient[...] = total
         return loss, gradient
+
+    # ----------------------------------------------------- Gauss-Newton (LM)
+    def _residual_scale(self, start, stop):
+        """sqrt(w_i / S) for the rows of a block, shape (rows, 1)."""
+        if self.scaled_weight is None:
+            return self.dtype.type(np.sqrt(1.0 / self.weight_sum))
+        return np.sqrt(self.scaled_weight[start:stop])
+
+    def _jacobian_block(self, start, stop, workspace, theta, W1_half, W2_half):
+        """Residuals and Jacobian of one row block, rows ordered (sample, output).
+
+        ``r_ij = sqrt(w_i/S) (Yhat_ij - Y_ij)``; the Jacobian is the chain rule of
+        eqs. (7) and (9) before the sum over samples:
+        ``dr_ij/dW2[k, j] = sqrt(w_i/S) Yhat_ij (1 - Yhat_ij) [Z, 1]_ik`` and
+        ``dr_ij/dW1[k, l] = sqrt(w_i/S) Yhat_ij (1 - Yhat_ij) W2[l, j]
+        Z_il (1 - Z_il) [X, 1]_ik``.
+        """
+        layout = self.layout
+        n_rows = stop - start
+        n_in, n_hidden, n_outputs = (
+            layout.n_features + 1,
+            layout.n_hidden,
+            layout.n_outputs,
+        )
+        inputs, T, output = self._forward_block(
+            start, stop, workspace, W1_half, W2_half
+        )
+        if self.sparse:
+            inputs = inputs.toarray()
+        scale = self._residual_scale(start, stop)
+        # r = sqrt(w/S) (Yhat - Y), Yhat - Y = To/2 - (Y - 1/2)
+        residual = (0.5 * output - self.Y_shifted[start:stop]) * scale
+        # a = sqrt(w/S) Yhat (1 - Yhat) = sqrt(w/S) (1 - To^2)/4           eq. (7)
+        a = (1.0 - output * output) * (0.25 * scale)
+        _, W2 = layout.unpack(theta)
+        jacobian = np.zeros((n_rows, n_outputs, layout.n_parameters), dtype=self.dtype)
+        J1 = jacobian[:, :, : layout.size1].reshape(n_rows, n_outputs, n_in, n_hidden)
+        J2 = jacobian[:, :, layout.size1 :].reshape(
+            n_rows, n_outputs, n_hidden + 1, n_outputs
+        )
+        # G_ijl = a_ij W2[l, j] Z_il (1 - Z_il), Z (1 - Z) = (1 - T^2)/4      eq. (9)
+        sech2 = (1.0 - T * T) * 0.25
+        G = a[:, :, None] * W2[:-1].T.astype(self.dtype)[None, :, :] * sech2[:, None]
+        np.multiply(inputs[:, None, :, None], G[:, :, None, :], out=J1)
+        Z = 0.5 + 0.5 * T
+        for j in range(n_outputs):  # dr_ij / dW2[:, j] = a_ij [Z, 1]     eq. (7)
+            J2[:, j, :-1, j] = a[:, j, None] * Z
+            J2[:, j, -1, j] = a[:, j]
+        return residual.reshape(-1), jacobian.reshape(n_rows * n_outputs, -1)
+
+    def residuals_jacobian(self, theta):
+        """All residuals and the whole Jacobian (tests and small problems only).
+
+        The penalty adds ``sqrt(alpha/S) theta`` residuals over the non-bias
+        weights, so that ``0.5 ||r||^2`` is the loss of :meth:`loss_gradient`.
+        """
+        theta = np.asarray(theta)
+        W1_half, W2_half = self._half_weights(theta)
+        parts = [
+            self._jacobian_block(
+                self.bounds[b],
+                self.bounds[b + 1],
+                self._workspaces[0],
+                theta,
+                W1_half,
+                W2_half,
+            )
+            for b in range(self.n_blocks)
+        ]
+        residuals = np.concatenate([part[0] for part in parts])
+        jacobian = np.vstack([part[1] for part in parts])
+        if self.alpha:
+            penalised = np.flatnonzero(self._penalty_mask)
+            root = np.sqrt(self.alpha / self.weight_sum)
+            residuals = np.concatenate([residuals, root * theta[penalised]])
+            penalty_rows = np.zeros((penalised.size, theta.size), dtype=self.dtype)
+            penalty_rows[np.arange(penalised.size), penalised] = root
+            jacobian = np.vstack([jacobian, penalty_rows])
+        return residuals, jacobian
+
+    def normal_equations(self, theta, JtJ, Jtr):
+        """Accumulate ``J^T J`` and ``J^T r`` over row blocks; return the loss.
+
+        ``JtJ`` (Fortran-ordered, float64, upper triangle filled) and ``Jtr`` are
+        overwritten. Each block's Jacobian, ``rows x n_parameters``, is formed
+        in turn, so memory is O(P^2 + block x P); ``J^T J`` is added with BLAS
+        ``syrk`` from SciPy, the library that then factorises it.
+        """
+        from scipy.linalg.blas import get_blas_funcs
+
+        theta = np.asarray(theta, dtype=np.float64)
+        W1_half, W2_half = self._half_weights(theta)
+        syrk = get_blas_funcs("syrk", dtype=np.float64)
+        JtJ[...] = 0.0
+        Jtr[...] = 0.0
+        squared = 0.0
+        with _overflow_is_handled():
+            for start, stop in self._jacobian_bounds():
+                residual, jacobian = self._jacobian_block(
+                    start, stop, self._workspaces[0], theta, W1_half, W2_half
+                )
+                jacobian = jacobian.astype(np.float64, copy=False)
+                # J^T J += J_b^T J_b (upper triangle), in place
+                syrk(1.0, jacobian.T, beta=1.0, c=JtJ, trans=0, overwrite_c=1)
+                Jtr += jacobian.T @ residual
+                squared += float(np.vdot(residual, residual))
+            penalty = self._penalty_mask.astype(np.float64) * (
+                self.alpha / self.weight_sum
+            )
+            JtJ[np.diag_indices_from(JtJ)] += penalty
+            Jtr += penalty * theta
+        return 0.5 * squared + 0.5 * float(np.vdot(theta, penalty * theta))
+
+    def _jacobian_bounds(self):
+        """Sub-blocks of the row blocks holding about 4 MiB of Jacobian each."""
+        rows = max(
+            1, (4 * 2**20) // (8 * self.layout.n_parameters * self.layout.n_outputs)
+        )
+        for block in range(self.n_blocks):
+            start, stop = int(self.bounds[block]), int(self.bounds[block + 1])
+            for first in range(start, stop, rows):
+                yield first, min(first + rows, stop)
+
+    def loss(self, theta):
+        """The loss (1) alone, from a forward pass: for trial steps."""
+        theta = np.asarray(theta)
+        with _overflow_is_handled():
+            W1_half, W2_half = self._half_weights(theta)
+            if self.n_samples:
+                self._run_blocks(self._loss_block, W1_half, W2_half)
+            return self._total_loss(theta)
+
+    def _total_loss(self, theta):
+        """Loss (1) plus penalty from the blocks' partial sums."""
+        squared_error = float(np.sum(self._partial_losses))
+        if self.scaled_weight is None:
+            squared_error /= self.weight_sum
+        penalised = theta * self._penalty_mask
+        penalty = (
+            0.5 * self.alpha / self.weight_sum * float(np.vdot(penalised, penalised))
+        )
+        return 0.5 * squared_error + penalty
 
     def _predict_block(self, block, workspace, W1_half, W2_half, out):
         start, stop = self.bounds[block], self.bounds[block + 1]
@@ -483,7 +647,14 @@ class NetworkKernel:
         out[start:stop] += 0.5
 
     def predict(self, theta, out=None):
-        """Network outputs ``Yhat`` in (0, 1), shape (n_samples, n_outputs)."""
+        """Network outputs ``Yhat`` in (0, 1), shape (n_samples, n_outputs).
+
+        NaN where X W1 overflowed (inf - inf); the caller checks.
+        """
+        with _overflow_is_handled():
+            return self._predict(theta, out)
+
+    def _predict(self, theta, out=None):
         if out is None:
             out = np.empty((self.n_samples, self.layout.n_outputs), dtype=self.dtype)
         W1_half, W2_half = self._half_weights(np.asarray(theta))

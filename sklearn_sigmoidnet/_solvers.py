@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize
 
-__all__ = ["SolverResult", "lbfgs", "gradient_descent"]
+__all__ = ["SolverResult", "lbfgs", "gradient_descent", "levenberg_marquardt"]
 
 
 @dataclass
@@ -29,7 +29,8 @@ class SolverResult:
         Objective after each iteration (one entry per iteration).
     n_iter : int
         Iterations done.
-    stopped_by : {"tol", "max_iter", "max_fun", "line_search", "diverged"}
+    stopped_by : {"tol", "max_iter", "max_fun", "line_search", "diverged", \
+            "interrupted"}
         Why the solver stopped.
     message : str
         A human-readable reason.
@@ -71,10 +72,13 @@ class _FiniteGuard:
         self.n_calls = 0
         self.best_theta = None
         self.best_loss = np.inf
+        self.first_loss = None
 
     def __call__(self, theta):
         self.n_calls += 1
         loss, gradient = self.objective(theta)
+        if self.first_loss is None:
+            self.first_loss = loss
         if not (np.isfinite(loss) and np.all(np.isfinite(gradient))):
             return np.inf, np.zeros_like(gradient)
         if loss <= self.best_loss:
@@ -95,19 +99,37 @@ def lbfgs(objective, theta, *, max_iter, max_fun, tol, verbose=False):
     guard = _FiniteGuard(objective)
     loss_curve = []
     progress = _Progress(verbose, max_iter)
+    theta = np.array(theta, dtype=np.float64)
+    last = {"theta": theta.copy(), "loss": np.inf}
 
     def callback(intermediate_result):
         loss_curve.append(float(intermediate_result.fun))
+        last["theta"][...] = intermediate_result.x
+        last["loss"] = loss_curve[-1]
         progress(len(loss_curve), loss_curve[-1])
 
-    result = minimize(
-        guard,
-        np.asarray(theta, dtype=np.float64),
-        method="L-BFGS-B",
-        jac=True,
-        callback=callback,
-        options={"maxiter": max_iter, "maxfun": max_fun, "ftol": tol, "gtol": tol},
-    )
+    try:
+        result = minimize(
+            guard,
+            theta,
+            method="L-BFGS-B",
+            jac=True,
+            callback=callback,
+            options={"maxiter": max_iter, "maxfun": max_fun, "ftol": tol, "gtol": tol},
+        )
+    except KeyboardInterrupt:
+        if not loss_curve:  # no iteration completed: the initial weights
+            if guard.first_loss is None or not np.isfinite(guard.first_loss):
+                raise  # not even the initial loss: nothing to keep
+            last["loss"] = guard.first_loss
+        return SolverResult(
+            last["theta"],
+            last["loss"],
+            loss_curve,
+            len(loss_curve),
+            "interrupted",
+            "Training interrupted by the user (KeyboardInterrupt).",
+        )
     theta, loss = result.x, float(result.fun)
     if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
         theta, loss = guard.best_theta, guard.best_loss
@@ -150,34 +172,148 @@ def gradient_descent(
     no_improvement = 0
     stopped_by, message = "max_iter", "Maximum number of iterations reached."
     n_iter = 0
-    for iteration in range(1, max_iter + 1):
-        velocity *= momentum
-        velocity -= learning_rate * gradient
-        candidate = theta + velocity
-        new_loss, new_gradient = objective(candidate)
-        if not (np.isfinite(new_loss) and np.all(np.isfinite(new_gradient))):
-            stopped_by = "diverged"
-            message = (
-                f"Gradient descent diverged at iteration {iteration}: the loss "
-                "became non-finite. The last finite weights are kept; lower "
-                f"learning_rate (now {learning_rate}) or momentum (now {momentum})."
-            )
-            break
-        theta, loss, gradient = candidate, float(new_loss), new_gradient
-        n_iter = iteration
-        loss_curve.append(loss)
-        progress(iteration, loss)
-        if loss > best_loss - tol:
-            no_improvement += 1
-        else:
-            no_improvement = 0
-        best_loss = min(best_loss, loss)
-        if no_improvement >= n_iter_no_change:
-            stopped_by = "tol"
-            message = (
-                f"The loss did not improve by at least tol={tol} for "
-                f"{n_iter_no_change} consecutive iterations."
-            )
-            break
+    try:
+        # Steps may overflow; a non-finite candidate is caught below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for iteration in range(1, max_iter + 1):
+                velocity *= momentum
+                velocity -= learning_rate * gradient
+                candidate = theta + velocity
+                new_loss, new_gradient = objective(candidate)
+                if not (
+                    np.isfinite(new_loss)
+                    and np.all(np.isfinite(new_gradient))
+                    and np.all(np.isfinite(candidate))
+                ):
+                    stopped_by = "diverged"
+                    message = (
+                        f"Gradient descent diverged at iteration {iteration}: the "
+                        "loss became non-finite. The last finite weights are kept; "
+                        f"lower learning_rate (now {learning_rate}) or momentum "
+                        f"(now {momentum})."
+                    )
+                    break
+                theta, loss, gradient = candidate, float(new_loss), new_gradient
+                n_iter = iteration
+                loss_curve.append(loss)
+                progress(iteration, loss)
+                if loss > best_loss - tol:
+                    no_improvement += 1
+                else:
+                    no_improvement = 0
+                best_loss = min(best_loss, loss)
+                if no_improvement >= n_iter_no_change:
+                    stopped_by = "tol"
+                    message = (
+                        f"The loss did not improve by at least tol={tol} for "
+                        f"{n_iter_no_change} consecutive iterations."
+                    )
+                    break
+    except KeyboardInterrupt:
+        stopped_by = "interrupted"
+        message = "Training interrupted by the user (KeyboardInterrupt)."
     progress(n_iter, loss, force=True)
     return SolverResult(theta, float(loss), loss_curve, n_iter, stopped_by, message)
+
+
+def _damping(diagonal, kind):
+    """The diagonal D of the damping term mu D."""
+    if kind == "identity":
+        return np.ones_like(diagonal)
+    floor = max(float(diagonal.max()), 1.0) * 1e-12  # dead weights still damp
+    if kind == "marquardt":
+        return np.maximum(diagonal, floor)
+    if kind == "hybrid":
+        return diagonal + max(float(diagonal.mean()), floor)
+    raise ValueError(f"unknown damping {kind!r}")
+
+
+def levenberg_marquardt(
+    normal_equations,
+    loss,
+    theta,
+    *,
+    max_iter,
+    tol,
+    reference_loss=1.0,
+    damping="hybrid",
+    mu_ceiling=1e16,
+    verbose=False,
+):
+    """Levenberg-Marquardt on a sum of squares ``L = 0.5 ||r(theta)||^2``.
+
+    ``normal_equations(theta, JtJ, Jtr)`` fills ``J^T J`` (upper triangle) and
+    ``J^T r`` and returns ``L``; ``loss(theta)`` returns ``L`` alone. Each
+    iteration solves ``(J^T J + mu D) delta = -J^T r`` by Cholesky (LAPACK
+    ``potrf``/``potrs`` from SciPy, in one reused buffer) and accepts the step
+    when it lowers ``L``; ``mu`` follows Nielsen's rule (shrink after a good
+    step by the gain ratio, double-and-growing after a rejected one).
+
+    Stops after ``max_iter`` accepted steps; when an accepted step lowers
+    ``L / reference_loss`` by less than ``tol`` relative to ``max(., 1)``
+    (SciPy's ``ftol`` test, the same as ``lbfgs``); or when ``mu`` passes
+    ``mu_ceiling`` times its scale (no step lowers the loss any more).
+    """
+    from scipy.linalg.lapack import get_lapack_funcs
+
+    theta = np.array(theta, dtype=np.float64)
+    n_parameters = theta.size
+    JtJ = np.zeros((n_parameters, n_parameters), order="F")
+    system = np.zeros((n_parameters, n_parameters), order="F")
+    Jtr = np.zeros(n_parameters)
+    potrf, potrs = get_lapack_funcs(("potrf", "potrs"), (system,))
+    progress = _Progress(verbose, max_iter)
+    current = normal_equations(theta, JtJ, Jtr)
+    loss_curve = []
+    mu, nu = 1e-3, 2.0
+    stopped_by, message = "max_iter", "Maximum number of iterations reached."
+    diagonal_index = np.diag_indices(n_parameters)
+    n_iter = 0
+    try:
+        while n_iter < max_iter:
+            D = _damping(JtJ[diagonal_index].copy(), damping)
+            scale = float(np.max(JtJ[diagonal_index]) / np.max(D)) or 1.0
+            accepted = False
+            while mu <= mu_ceiling * scale:
+                system[...] = JtJ
+                system[diagonal_index] += mu * D
+                factor, info = potrf(system, lower=0, clean=0, overwrite_a=1)
+                if info != 0:  # not positive definite at this mu
+                    mu, nu = mu * nu, nu * 2
+                    continue
+                step, info = potrs(factor, -Jtr, lower=0)
+                candidate = theta + step
+                with np.errstate(over="ignore", invalid="ignore"):
+                    new = loss(candidate)
+                predicted = 0.5 * float(step @ (mu * D * step - Jtr))
+                if np.isfinite(new) and new < current and predicted > 0:
+                    gain = (current - new) / predicted
+                    mu *= max(1 / 3, 1 - (2 * gain - 1) ** 3)
+                    nu = 2.0
+                    accepted = True
+                    break
+                mu, nu = mu * nu, nu * 2
+            if not accepted:
+                stopped_by = "tol"
+                message = (
+                    "No step lowers the loss any more (the damping reached its "
+                    "ceiling): converged."
+                )
+                break
+            decrease = (current - new) / reference_loss
+            relative = decrease / max(current / reference_loss, new / reference_loss, 1)
+            current = normal_equations(candidate, JtJ, Jtr)
+            theta = candidate
+            n_iter += 1
+            loss_curve.append(float(current))
+            progress(n_iter, current)
+            if relative <= tol:
+                stopped_by = "tol"
+                message = f"The loss decreased by less than tol={tol} in one step."
+                break
+    except KeyboardInterrupt:
+        stopped_by = "interrupted"
+        message = "Training interrupted by the user (KeyboardInterrupt)."
+        # current is the loss at theta, the last accepted point
+    progress(n_iter, current, force=True)
+    return SolverResult(theta, float(current), loss_curve, n_iter, stopped_by, message)
