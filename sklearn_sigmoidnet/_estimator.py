@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -26,6 +27,8 @@ from ._solvers import gradient_descent, lbfgs, levenberg_marquardt
 # solver="lm" forms and factorises a P x P matrix: beyond this many weights
 # that costs more than it saves (and P^2 doubles take > 128 MiB).
 _LM_MAX_PARAMETERS = 4000
+# The damping D of Levenberg-Marquardt's (J^T J + mu D); see README, "solver='lm'".
+_LM_DAMPING = "identity"
 
 _BLAS_LOCK = threading.Lock()
 _BLAS_STATE = {"controller": None, "users": 0, "limit": None}
@@ -136,13 +139,33 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         iterations (``"lm"``: unless no step can lower the loss).
 
     n_iter_no_change : int, default=10
-        See ``tol`` (``solver="gd"``).
+        Patience, in iterations: of ``solver="gd"`` for its training loss
+        (see ``tol``), and of every solver for the validation score when
+        ``early_stopping=True``.
 
     target_range : tuple of two floats, default=(0.2, 0.8)
         Where y's smallest and largest values (among samples of non-zero
         weight) land on the sigmoid's (0, 1) scale. Keeping away from 0 and 1
         avoids the saturated ends of the output sigmoid. Must satisfy
         ``0 < low < high < 1``.
+
+    target_bounds : tuple of two floats or arrays, default=None
+        ``(y_min, y_max)`` for the target mapping instead of the extremes of
+        the training targets (one value, or one per output). The way to state
+        y's range up front for ``partial_fit``.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training samples (chosen with
+        ``random_state``; their weights go with them), score the network on
+        them after every iteration of any solver (weighted R^2, kept in
+        ``validation_scores_``), stop when the score has not improved by at
+        least ``tol`` for ``n_iter_no_change`` iterations, and keep the
+        weights of the best score. ``tol`` means the same here as for the
+        training loss: R^2 is 1 minus the normalised squared error, so both
+        are fractions of the target's variance.
+
+    validation_fraction : float, default=0.1
+        Share of the samples held out when ``early_stopping=True``.
 
     n_jobs : int, default=None
         Threads that evaluate row blocks. ``None`` uses every core (capped by
@@ -156,7 +179,9 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         Start from the previous fit's weights and keep its target mapping.
 
     verbose : bool, default=False
-        Print the loss at each iteration (every few iterations on long runs).
+        Print iteration, loss, validation score (with early stopping) and
+        elapsed time at each iteration (every ``max_iter // 100`` iterations
+        beyond 200).
 
     Attributes
     ----------
@@ -178,6 +203,11 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str
         Feature names seen in ``fit``, when X has string column names.
+    validation_scores_ : list of float or None
+        Weighted R^2 on the held-out samples after each iteration, when
+        ``early_stopping=True``; None otherwise.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_`` (its weights are the ones kept).
     target_min_ : ndarray of shape (n_outputs,)
         Smallest target among the samples of non-zero weight; it maps to the
         low end of ``target_range``.
@@ -214,6 +244,9 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "target_range": [tuple],
+        "target_bounds": [tuple, None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
@@ -233,6 +266,9 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         tol=1e-6,
         n_iter_no_change=10,
         target_range=(0.2, 0.8),
+        target_bounds=None,
+        early_stopping=False,
+        validation_fraction=0.1,
         n_jobs=None,
         random_state=None,
         warm_start=False,
@@ -248,6 +284,9 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.target_range = target_range
+        self.target_bounds = target_bounds
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.warm_start = warm_start
@@ -299,6 +338,79 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         self.intercepts_ = [W1[-1].copy(), W2[-1].copy()]
 
     # -------------------------------------------------------------------- fit
+    def _validate_fit_data(self, X, y, sample_weight, reset):
+        """Validated float X, 2-d float64 Y, float64 weights (or None)."""
+        # scikit-learn's finiteness check first sums the array, which overflows
+        # (with a RuntimeWarning) for finite values near the float64 limits,
+        # and then checks element by element: silence only the former.
+        with np.errstate(over="ignore", invalid="ignore"):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=reset,
+                accept_sparse=("csr", "csc"),
+                dtype=(np.float64, np.float32),
+                multi_output=True,
+                y_numeric=True,
+            )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        Y = np.asarray(y, dtype=np.float64)
+        single_output = Y.ndim == 1
+        Y = Y.reshape(-1, 1) if single_output else Y
+        if not reset and Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs, the fitted network has {self.n_outputs_}."
+            )
+        return X, Y, sample_weight, single_output
+
+    def _target_mapping_for(self, Y, sample_weight, output_range):
+        if self.target_bounds is None:
+            return TargetMapping.fit(Y, output_range, sample_weight)
+        try:
+            low, high = (
+                np.broadcast_to(np.asarray(b, dtype=np.float64), (Y.shape[1],))
+                for b in self.target_bounds
+            )
+        except (TypeError, ValueError):
+            low = high = np.full(Y.shape[1], np.nan)
+        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))) or np.any(
+            low >= high
+        ):
+            raise ValueError(
+                "target_bounds must be (y_min, y_max) with y_min < y_max, "
+                f"finite, one value or one per output; got {self.target_bounds!r}."
+            )
+        return TargetMapping(low.copy(), high.copy(), output_range)
+
+    def _split_validation(self, X, Y, sample_weight):
+        """Hold out validation_fraction of the samples (early stopping)."""
+        n_samples = Y.shape[0]
+        n_validation = int(np.ceil(self.validation_fraction * n_samples))
+        if n_validation < 2 or n_samples - n_validation < 1:
+            raise ValueError(
+                f"early_stopping=True: validation_fraction={self.validation_fraction}"
+                f" of {n_samples} samples leaves too few samples for a validation "
+                "score (at least 2) or for training; use more data or "
+                "early_stopping=False."
+            )
+        order = check_random_state(self.random_state).permutation(n_samples)
+        held_out, kept = np.sort(order[:n_validation]), np.sort(order[n_validation:])
+        weights = None if sample_weight is None else sample_weight[held_out]
+        if weights is not None and not weights.any():
+            raise ValueError(
+                "early_stopping=True: the validation samples all have zero weight."
+            )
+        train_weight = None if sample_weight is None else sample_weight[kept]
+        if train_weight is not None and not train_weight.any():
+            raise ValueError(
+                "early_stopping=True: the training samples all have zero weight."
+            )
+        return (X[kept], Y[kept], train_weight), (X[held_out], Y[held_out], weights)
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the network to X and y.
@@ -319,45 +431,36 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         """
         output_range = self._check_target_range()
         warm = self.warm_start and hasattr(self, "coefs_")
-        # scikit-learn's finiteness check first sums the array, which overflows
-        # (with a RuntimeWarning) for finite values near the float64 limits,
-        # and then checks element by element: silence only the former.
-        with np.errstate(over="ignore", invalid="ignore"):
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                reset=not warm,
-                accept_sparse=("csr", "csc"),
-                dtype=(np.float64, np.float32),
-                multi_output=True,
-                y_numeric=True,
+        X, Y, sample_weight, single_output = self._validate_fit_data(
+            X, y, sample_weight, reset=not warm
+        )
+        validation = None
+        if self.early_stopping:
+            (X, Y, sample_weight), validation = self._split_validation(
+                X, Y, sample_weight
             )
         dtype = X.dtype
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        Y = np.asarray(y, dtype=np.float64)
-        single_output = Y.ndim == 1
-        Y = Y.reshape(-1, 1) if single_output else Y
         if warm:
-            if Y.shape[1] != self.n_outputs_:
-                raise ValueError(
-                    f"warm_start=True: y has {Y.shape[1]} outputs, the previous "
-                    f"fit had {self.n_outputs_}."
-                )
             mapping = self._target_mapping
         else:
             self.n_outputs_ = Y.shape[1]
-            mapping = TargetMapping.fit(Y, output_range, sample_weight)
+            mapping = self._target_mapping_for(Y, sample_weight, output_range)
         self._single_output = single_output
         Y_network = mapping.to_network(Y, dtype=dtype)
+        del Y
 
         rows, weights = canonical_samples(X, Y_network, sample_weight)
         Y_network = Y_network[rows]
         reference_loss = constant_prediction_loss(Y_network, weights, output_range)
         layout = self._layout()
+        if self.solver == "lm" and layout.n_parameters > _LM_MAX_PARAMETERS:
+            raise ValueError(
+                f"solver='lm' solves a {layout.n_parameters} x "
+                f"{layout.n_parameters} linear system per step (one per weight), "
+                f"which is too large here (at most {_LM_MAX_PARAMETERS} weights). "
+                "Use solver='lbfgs' (or 'gd'), or fewer hidden units."
+            )
+        n_threads = _effective_n_threads(self.n_jobs)
         kernel = NetworkKernel(
             X,
             Y_network,
@@ -365,7 +468,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             layout=layout,
             alpha=self.alpha,
             rows=rows,
-            n_threads=_effective_n_threads(self.n_jobs),
+            n_threads=n_threads,
         )
         del Y_network, rows, weights  # the kernel holds what it needs
         gradient = np.empty(layout.n_parameters)
@@ -378,18 +481,15 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             loss, _ = kernel.loss_gradient(theta, gradient)
             return loss / reference_loss, gradient / reference_loss
 
-        if self.solver == "lm" and layout.n_parameters > _LM_MAX_PARAMETERS:
-            kernel.close()
-            raise ValueError(
-                f"solver='lm' solves a {layout.n_parameters} x "
-                f"{layout.n_parameters} linear system per step (one per weight), "
-                f"which is too large here (at most {_LM_MAX_PARAMETERS} weights). "
-                "Use solver='lbfgs' (or 'gd'), or fewer hidden units."
-            )
         if warm:
             theta = self._theta()
         else:
             theta = self._initial_theta(layout, check_random_state(self.random_state))
+        # The solvers' own loss units: lbfgs sees the normalised loss.
+        loss_unit = reference_loss if self.solver == "lbfgs" else 1.0
+        monitor = _TrainingMonitor(
+            self, mapping, layout, dtype, loss_unit, validation, n_threads
+        )
         try:
             with _blas_single_threaded():
                 if self.solver == "lbfgs":
@@ -401,7 +501,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                         max_iter=self.max_iter,
                         max_fun=self.max_fun,
                         tol=self.tol,
-                        verbose=self.verbose,
+                        callback=monitor,
                     )
                 elif self.solver == "lm":
                     result = levenberg_marquardt(
@@ -411,7 +511,8 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                         max_iter=self.max_iter,
                         tol=self.tol,
                         reference_loss=reference_loss,
-                        verbose=self.verbose,
+                        damping=_LM_DAMPING,
+                        callback=monitor,
                     )
                 else:
                     # Steps on the loss of eq. (1) itself, whose curvature does
@@ -424,36 +525,140 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                         max_iter=self.max_iter,
                         tol=self.tol * reference_loss,
                         n_iter_no_change=self.n_iter_no_change,
-                        verbose=self.verbose,
+                        callback=monitor,
                     )
+                theta, loss = result.theta, result.loss * loss_unit
+                if validation is not None and monitor.best_theta is not None:
+                    theta = monitor.best_theta  # the best validation score's
+                    loss = kernel.loss(theta)
         finally:
             kernel.close()
+            monitor.close()
+        monitor.report(result.n_iter, result.loss * loss_unit)
 
-        self._set_theta(result.theta, dtype)
+        self._set_theta(theta, dtype)
         self._target_mapping = mapping
         self.target_min_ = mapping.y_min
         self.target_max_ = mapping.y_max
-        scale = reference_loss if self.solver == "lbfgs" else 1.0
-        self.loss_ = result.loss * scale
-        self.loss_curve_ = [loss * scale for loss in result.loss_curve]
+        self.loss_ = loss
+        self.loss_curve_ = [value * loss_unit for value in result.loss_curve]
         self.n_iter_ = result.n_iter
+        if validation is not None:
+            self.validation_scores_ = monitor.validation_scores
+            self.best_validation_score_ = monitor.best_score
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        self._velocity = None  # partial_fit's momentum starts afresh
+        self._warn_about(result)
+        return self
+
+    def _warn_about(self, result):
         if result.reached_max_iter:
             warnings.warn(
                 f"SigmoidMLPRegressor (solver={self.solver!r}): the maximum number "
                 f"of iterations ({self.max_iter}) or loss evaluations "
                 f"({self.max_fun}) was reached before the optimisation converged.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         elif result.stopped_by == "diverged":
-            warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
+            warnings.warn(result.message, ConvergenceWarning, stacklevel=3)
         elif result.stopped_by == "interrupted":
             warnings.warn(
                 "Training interrupted by the user: the weights of the last "
                 f"completed iteration ({self.n_iter_}) are kept.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One gradient-descent step on a batch, for streaming data.
+
+        Whatever ``solver`` is, ``partial_fit`` takes one full-batch
+        gradient step on (X, y) with ``learning_rate`` and ``momentum`` (the
+        velocity carries over between calls) and appends the batch's loss to
+        ``loss_curve_``.
+
+        The target mapping is fixed by the first call: from ``target_bounds``
+        when given (the way to state y's range up front), else from the first
+        batch's smallest and largest targets. A later target outside that
+        range maps outside ``target_range``; the network can still learn it
+        while it maps inside (0, 1) (with the default range, up to a third of
+        the range beyond either end), and predictions never leave that span.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : SigmoidMLPRegressor
+        """
+        output_range = self._check_target_range()
+        first = not hasattr(self, "coefs_")
+        X, Y, sample_weight, single_output = self._validate_fit_data(
+            X, y, sample_weight, reset=first
+        )
+        dtype = X.dtype
+        if first:
+            self.n_outputs_ = Y.shape[1]
+            self._single_output = single_output
+            self._target_mapping = self._target_mapping_for(
+                Y, sample_weight, output_range
+            )
+            self.target_min_ = self._target_mapping.y_min
+            self.target_max_ = self._target_mapping.y_max
+            layout = self._layout()
+            theta = self._initial_theta(layout, check_random_state(self.random_state))
+            self.loss_curve_, self.n_iter_ = [], 0
+            self.validation_scores_ = self.best_validation_score_ = None
+            self._velocity = None
+        else:
+            layout = self._layout()
+            theta = self._theta()
+        if getattr(self, "_velocity", None) is None:
+            self._velocity = np.zeros(layout.n_parameters)
+        Y_network = self._target_mapping.to_network(Y, dtype=dtype)
+        kernel = NetworkKernel(
+            X,
+            Y_network,
+            sample_weight,
+            layout=layout,
+            alpha=self.alpha,
+            n_threads=_effective_n_threads(self.n_jobs),
+        )
+        gradient = np.empty(layout.n_parameters)
+
+        def loss_gradient(theta):
+            loss, _ = kernel.loss_gradient(theta, gradient)
+            return loss, gradient
+
+        try:
+            with _blas_single_threaded():
+                result = gradient_descent(
+                    loss_gradient,
+                    theta,
+                    learning_rate=self.learning_rate,
+                    momentum=self.momentum,
+                    max_iter=1,
+                    tol=0.0,
+                    n_iter_no_change=1,
+                    velocity=self._velocity,
+                )
+        finally:
+            kernel.close()
+        self._set_theta(result.theta, dtype)
+        if result.n_iter:
+            self.n_iter_ += 1
+            self.loss_curve_.append(result.loss)
+        self.loss_ = result.loss
+        if result.stopped_by == "diverged":
+            self._velocity[...] = 0.0
+            warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
         return self
 
     # ---------------------------------------------------------------- predict
@@ -509,3 +714,71 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
 def _largest_magnitude(X):
     data = X.data if sp.issparse(X) else X
     return float(np.max(np.abs(data))) if data.size else 0.0
+
+
+def _weighted_r2(Y_true, Y_pred, weights):
+    """R^2 averaged over outputs, as sklearn.metrics.r2_score (force_finite)."""
+    weights = np.ones(Y_true.shape[0]) if weights is None else weights
+    mean = weights @ Y_true / weights.sum()
+    residual = weights @ (Y_true - Y_pred) ** 2
+    total = weights @ (Y_true - mean) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(total > 0, 1 - residual / total, (residual == 0) * 1.0)
+    return float(np.mean(scores))
+
+
+class _TrainingMonitor:
+    """The solvers' per-iteration callback: progress lines, validation scores and
+    early stopping (with the weights of the best validation score kept)."""
+
+    def __init__(
+        self, estimator, mapping, layout, dtype, loss_unit, validation, n_threads
+    ):
+        self.verbose = estimator.verbose
+        self.every = 1 if estimator.max_iter <= 200 else estimator.max_iter // 100
+        self.start = time.perf_counter()
+        self.loss_unit = loss_unit
+        self.patience = estimator.n_iter_no_change
+        self.tol = estimator.tol
+        self.no_improvement = 0
+        self.validation_scores = []
+        self.best_score = -np.inf
+        self.best_theta = None
+        self.kernel = None
+        if validation is not None:
+            X, Y, self.weights = validation
+            # R^2 is invariant to the affine target map: score on the network's
+            # scale, where no target overflows.
+            self.Y = mapping.to_network(Y)
+            self.kernel = NetworkKernel(X, layout=layout, n_threads=n_threads)
+
+    def __call__(self, iteration, theta, loss):
+        stop = False
+        score = None
+        if self.kernel is not None:
+            score = _weighted_r2(self.Y, self.kernel.predict(theta), self.weights)
+            self.validation_scores.append(score)
+            if score < self.best_score + self.tol:
+                self.no_improvement += 1
+            else:
+                self.no_improvement = 0
+            if score > self.best_score:
+                self.best_score, self.best_theta = score, theta.copy()
+            stop = self.no_improvement >= self.patience
+        if self.verbose and (iteration % self.every == 0 or iteration == 1 or stop):
+            line = f"Iteration {iteration:5d}, loss = {loss * self.loss_unit:.8g}"
+            if score is not None:
+                line += f", validation score = {score:.6f}"
+            print(f"{line}, time = {time.perf_counter() - self.start:.3f}s")
+        return stop
+
+    def report(self, n_iter, loss):
+        if self.verbose:
+            print(
+                f"Stopped after {n_iter} iterations, loss = {loss:.8g}, "
+                f"time = {time.perf_counter() - self.start:.3f}s"
+            )
+
+    def close(self):
+        if self.kernel is not None:
+            self.kernel.close()

@@ -1,12 +1,15 @@
 """Solvers. Each takes an objective ``theta -> (loss, gradient)`` on a flat float64
 vector and returns a :class:`SolverResult`; none knows about the network.
 
+Every solver calls ``callback(iteration, theta, loss)`` after each completed
+iteration, when given; a true return value stops it (``stopped_by="callback"``).
+The estimator uses it for progress lines and early stopping.
+
 The objective the estimator hands over is the loss of eq. (1) divided by the
 loss of the best constant prediction, so that ``tol`` is a fraction of the
 target's variance (see the estimator's ``tol``).
 """
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +33,7 @@ class SolverResult:
     n_iter : int
         Iterations done.
     stopped_by : {"tol", "max_iter", "max_fun", "line_search", "diverged", \
-            "interrupted"}
+            "interrupted", "callback"}
         Why the solver stopped.
     message : str
         A human-readable reason.
@@ -46,20 +49,6 @@ class SolverResult:
     @property
     def reached_max_iter(self):
         return self.stopped_by in ("max_iter", "max_fun")
-
-
-class _Progress:
-    """One line per iteration when verbose, thinned on long runs."""
-
-    def __init__(self, verbose, max_iter):
-        self.verbose = verbose
-        self.every = 1 if max_iter <= 200 else max(1, max_iter // 100)
-        self.start = time.perf_counter()
-
-    def __call__(self, iteration, loss, force=False):
-        if self.verbose and (force or iteration % self.every == 0 or iteration == 1):
-            elapsed = time.perf_counter() - self.start
-            print(f"Iteration {iteration:5d}, loss = {loss:.8g}, time = {elapsed:.3f}s")
 
 
 class _FiniteGuard:
@@ -87,7 +76,7 @@ class _FiniteGuard:
         return loss, gradient
 
 
-def lbfgs(objective, theta, *, max_iter, max_fun, tol, verbose=False):
+def lbfgs(objective, theta, *, max_iter, max_fun, tol, callback=None):
     """Minimise with SciPy's L-BFGS-B (``jac=True``), no bounds.
 
     ``tol`` is passed as both ``ftol`` (the relative decrease of the objective
@@ -98,15 +87,18 @@ def lbfgs(objective, theta, *, max_iter, max_fun, tol, verbose=False):
     """
     guard = _FiniteGuard(objective)
     loss_curve = []
-    progress = _Progress(verbose, max_iter)
     theta = np.array(theta, dtype=np.float64)
-    last = {"theta": theta.copy(), "loss": np.inf}
+    last = {"theta": theta.copy(), "loss": np.inf, "stopped": False}
 
-    def callback(intermediate_result):
+    def scipy_callback(intermediate_result):
         loss_curve.append(float(intermediate_result.fun))
         last["theta"][...] = intermediate_result.x
         last["loss"] = loss_curve[-1]
-        progress(len(loss_curve), loss_curve[-1])
+        if callback is not None and callback(
+            len(loss_curve), last["theta"], last["loss"]
+        ):
+            last["stopped"] = True
+            raise StopIteration  # SciPy ends the run and keeps this iterate
 
     try:
         result = minimize(
@@ -114,7 +106,7 @@ def lbfgs(objective, theta, *, max_iter, max_fun, tol, verbose=False):
             theta,
             method="L-BFGS-B",
             jac=True,
-            callback=callback,
+            callback=scipy_callback,
             options={"maxiter": max_iter, "maxfun": max_fun, "ftol": tol, "gtol": tol},
         )
     except KeyboardInterrupt:
@@ -130,6 +122,15 @@ def lbfgs(objective, theta, *, max_iter, max_fun, tol, verbose=False):
             "interrupted",
             "Training interrupted by the user (KeyboardInterrupt).",
         )
+    if last["stopped"]:
+        return SolverResult(
+            last["theta"],
+            last["loss"],
+            loss_curve,
+            len(loss_curve),
+            "callback",
+            "Stopped by the callback.",
+        )
     theta, loss = result.x, float(result.fun)
     if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
         theta, loss = guard.best_theta, guard.best_loss
@@ -140,7 +141,6 @@ def lbfgs(objective, theta, *, max_iter, max_fun, tol, verbose=False):
         stopped_by = "tol"
     else:
         stopped_by = "line_search"
-    progress(len(loss_curve), loss, force=True)
     return SolverResult(theta, loss, loss_curve, int(result.nit), stopped_by, message)
 
 
@@ -153,7 +153,8 @@ def gradient_descent(
     max_iter,
     tol,
     n_iter_no_change,
-    verbose=False,
+    callback=None,
+    velocity=None,
 ):
     """Full-batch gradient descent with heavy-ball momentum.
 
@@ -162,11 +163,13 @@ def gradient_descent(
     ``tol`` for ``n_iter_no_change`` consecutive iterations, or after
     ``max_iter`` iterations. A step that makes the objective or the gradient
     non-finite is undone and ends the run with ``stopped_by="diverged"``.
+    ``velocity``, when given, is the starting velocity and is updated in
+    place (``partial_fit`` carries it from batch to batch).
     """
     theta = np.array(theta, dtype=np.float64)
-    velocity = np.zeros_like(theta)
+    if velocity is None:
+        velocity = np.zeros_like(theta)
     loss_curve = []
-    progress = _Progress(verbose, max_iter)
     loss, gradient = objective(theta)
     best_loss = loss
     no_improvement = 0
@@ -196,7 +199,9 @@ def gradient_descent(
                 theta, loss, gradient = candidate, float(new_loss), new_gradient
                 n_iter = iteration
                 loss_curve.append(loss)
-                progress(iteration, loss)
+                if callback is not None and callback(iteration, theta, loss):
+                    stopped_by, message = "callback", "Stopped by the callback."
+                    break
                 if loss > best_loss - tol:
                     no_improvement += 1
                 else:
@@ -212,7 +217,6 @@ def gradient_descent(
     except KeyboardInterrupt:
         stopped_by = "interrupted"
         message = "Training interrupted by the user (KeyboardInterrupt)."
-    progress(n_iter, loss, force=True)
     return SolverResult(theta, float(loss), loss_curve, n_iter, stopped_by, message)
 
 
@@ -236,9 +240,9 @@ def levenberg_marquardt(
     max_iter,
     tol,
     reference_loss=1.0,
-    damping="hybrid",
+    damping="identity",
     mu_ceiling=1e16,
-    verbose=False,
+    callback=None,
 ):
     """Levenberg-Marquardt on a sum of squares ``L = 0.5 ||r(theta)||^2``.
 
@@ -262,10 +266,14 @@ def levenberg_marquardt(
     system = np.zeros((n_parameters, n_parameters), order="F")
     Jtr = np.zeros(n_parameters)
     potrf, potrs = get_lapack_funcs(("potrf", "potrs"), (system,))
-    progress = _Progress(verbose, max_iter)
     current = normal_equations(theta, JtJ, Jtr)
     loss_curve = []
-    mu, nu = 1e-3, 2.0
+    diagonal = JtJ[np.diag_indices(n_parameters)]
+    # Nielsen's start: mu = 1e-3 of J^T J's scale, in units of D.
+    mu, nu = (
+        1e-3 * float(diagonal.max() / _damping(diagonal.copy(), damping).max()),
+        2.0,
+    )
     stopped_by, message = "max_iter", "Maximum number of iterations reached."
     diagonal_index = np.diag_indices(n_parameters)
     n_iter = 0
@@ -306,7 +314,9 @@ def levenberg_marquardt(
             theta = candidate
             n_iter += 1
             loss_curve.append(float(current))
-            progress(n_iter, current)
+            if callback is not None and callback(n_iter, theta, current):
+                stopped_by, message = "callback", "Stopped by the callback."
+                break
             if relative <= tol:
                 stopped_by = "tol"
                 message = f"The loss decreased by less than tol={tol} in one step."
@@ -315,5 +325,4 @@ def levenberg_marquardt(
         stopped_by = "interrupted"
         message = "Training interrupted by the user (KeyboardInterrupt)."
         # current is the loss at theta, the last accepted point
-    progress(n_iter, current, force=True)
     return SolverResult(theta, float(current), loss_curve, n_iter, stopped_by, message)
