@@ -28,6 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 import sklearn_sigmoidnet._estimator as estimator_module
 from sklearn_sigmoidnet import SigmoidMLPRegressor
+from sklearn_sigmoidnet._plotting import MISSING, pyplot
 
 N_HIDDEN = 20
 
@@ -168,13 +169,9 @@ def main(argv=None):
 
 
 def _plot(traces, path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plot (pip install matplotlib)")
+    plt = pyplot()
+    if plt is None:
+        print(MISSING)
         return
     problems_seen = list(dict.fromkeys(problem for problem, _, _ in traces))
     figure, axes = plt.subplots(

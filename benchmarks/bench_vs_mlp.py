@@ -39,6 +39,7 @@ from sklearn_sigmoidnet import SigmoidMLPRegressor
 from sklearn_sigmoidnet._data import TargetMapping
 from sklearn_sigmoidnet._estimator import _blas_single_threaded
 from sklearn_sigmoidnet._network import NetworkKernel, ParameterLayout
+from sklearn_sigmoidnet._plotting import MISSING, pyplot
 
 N_CORES = os.cpu_count() or 1
 ALPHA = 1e-4
@@ -395,13 +396,9 @@ def write_csv(rows, path):
 
 
 def plot(rows, path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plot (pip install matplotlib)")
+    plt = pyplot()
+    if plt is None:
+        print(MISSING)
         return False
     hidden_sizes = sorted({row["hidden"] for row in rows if row["data"] == "friedman1"})
     hidden = 50 if 50 in hidden_sizes else hidden_sizes[0]

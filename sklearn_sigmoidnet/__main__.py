@@ -26,6 +26,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from . import SigmoidMLPRegressor
+from ._plotting import MISSING, pyplot
 
 
 class CommandLineError(Exception):
@@ -163,16 +164,9 @@ def run_csv(args):
 
 
 def plot_loss_curves(pipelines, path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise CommandLineError(
-            "--plot needs matplotlib: pip install matplotlib "
-            "(or pip install 'sklearn-sigmoidnet[plot]')"
-        ) from None
+    plt = pyplot()
+    if plt is None:
+        raise CommandLineError(f"--plot needs matplotlib. {MISSING}")
     figure, axis = plt.subplots(figsize=(6, 4))
     for name, pipeline in pipelines.items():
         curve = getattr(pipeline[-1], "loss_curve_", None)

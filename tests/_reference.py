@@ -76,3 +76,17 @@ def reference_loss_and_gradient(X, Y, W1, W2, sample_weight=None, alpha=0.0):
     dW1[:-1] += alpha / S * W1[:-1]
     dW2[:-1] += alpha / S * W2[:-1]
     return loss, dW1, dW2
+
+
+def central_differences(function, theta, step=1e-6):
+    """Central-difference derivative of ``function`` (scalar- or vector-valued)
+    with respect to each entry of ``theta``; shape ``output.shape + (P,)``."""
+    columns = []
+    for index in range(theta.size):
+        shift = np.zeros_like(theta)
+        shift[index] = step
+        difference = np.asarray(function(theta + shift)) - np.asarray(
+            function(theta - shift)
+        )
+        columns.append(difference / (2 * step))
+    return np.stack(columns, axis=-1)

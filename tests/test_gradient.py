@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _reference import reference_loss_and_gradient
+from _reference import central_differences, reference_loss_and_gradient
 
 from sklearn_sigmoidnet import loss_and_gradient
 from sklearn_sigmoidnet._network import NetworkKernel, ParameterLayout
@@ -74,12 +74,7 @@ def test_against_central_differences(n_outputs, scale):
 
     _, dW1, dW2 = loss_and_gradient(X, Y, W1, W2, sample_weight=weights, alpha=0.5)
     gradient = layout.pack(dW1, dW2)
-    step = 1e-6
-    numeric = np.empty_like(theta)
-    for index in range(theta.size):
-        shift = np.zeros_like(theta)
-        shift[index] = step
-        numeric[index] = (loss_at(theta + shift) - loss_at(theta - shift)) / (2 * step)
+    numeric = central_differences(loss_at, theta)
     assert _relative_error(gradient, numeric) < 1e-6
 
 

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _reference import central_differences
 from sklearn.datasets import make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
@@ -33,14 +34,7 @@ def test_jacobian_against_finite_differences(n_outputs, weighted, sparse):
     kernel, theta, _ = _kernel(n_outputs, weighted, sparse=sparse)
     residuals, jacobian = kernel.residuals_jacobian(theta)
     assert jacobian.shape == (residuals.size, theta.size)
-    step = 1e-6
-    numeric = np.empty_like(jacobian)
-    for index in range(theta.size):
-        shift = np.zeros_like(theta)
-        shift[index] = step
-        plus = kernel.residuals_jacobian(theta + shift)[0]
-        minus = kernel.residuals_jacobian(theta - shift)[0]
-        numeric[:, index] = (plus - minus) / (2 * step)
+    numeric = central_differences(lambda t: kernel.residuals_jacobian(t)[0], theta)
     assert np.max(np.abs(jacobian - numeric)) < 1e-8 * max(1.0, np.abs(numeric).max())
 
 

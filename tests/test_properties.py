@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+from _reference import central_differences
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
@@ -47,14 +48,9 @@ def test_gradient_matches_central_differences(network):
     X, Y, layout, theta, weights, alpha = network
     _, dW1, dW2 = _loss(X, Y, layout, theta, weights, alpha)
     gradient = layout.pack(dW1, dW2)
-    step = 1e-6
-    numeric = np.empty_like(theta)
-    for index in range(theta.size):
-        shift = np.zeros_like(theta)
-        shift[index] = step
-        plus = _loss(X, Y, layout, theta + shift, weights, alpha)[0]
-        minus = _loss(X, Y, layout, theta - shift, weights, alpha)[0]
-        numeric[index] = (plus - minus) / (2 * step)
+    numeric = central_differences(
+        lambda theta: _loss(X, Y, layout, theta, weights, alpha)[0], theta
+    )
     scale = max(np.max(np.abs(numeric)), 1e-8)
     assert np.max(np.abs(gradient - numeric)) / scale < 1e-5
 

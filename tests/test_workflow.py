@@ -205,7 +205,7 @@ def test_cli_fits_a_csv_saves_and_plots(tmp_path, capsys, noisy):
     if has_matplotlib:
         assert code == 0 and plot_path.stat().st_size > 0
     else:
-        assert code == 2 and "pip install matplotlib" in err
+        assert code == 2 and "matplotlib is not installed" in err
 
 
 def test_cli_names_a_non_numeric_column(tmp_path, capsys, noisy):
