@@ -146,7 +146,7 @@ class _Workspace:
         self.inputs = np.empty((max_rows, n_in), dtype=dtype) if copy_inputs else None
         if copy_inputs:
             self.inputs[:, -1] = 1.0
-        self.scaled_inputs = np.empty((max_rows, n_in), dtype=dtype)
+        self.scaled_inputs = None if sparse else np.empty((max_rows, n_in), dtype=dtype)
         # T = tanh(H/2), overwritten by 1 - T^2 in the backward pass.
         self.hidden = np.empty((max_rows, n_hidden), dtype=dtype)
         self.scratch = (

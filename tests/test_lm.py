@@ -72,7 +72,9 @@ def friedman():
 
 def test_loss_never_rises_between_accepted_steps(friedman):
     X, y, X_test, y_test = friedman
-    model = SigmoidMLPRegressor(n_hidden=10, solver="lm", alpha=0, tol=0, max_iter=60)
+    model = SigmoidMLPRegressor(
+        n_hidden=10, solver="lm", alpha=0, tol=0, max_iter=60, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
@@ -88,7 +90,9 @@ def test_solver_stops_on_tol_and_on_max_iter(friedman):
         SigmoidMLPRegressor(n_hidden=5, solver="lm", max_iter=3, tol=0).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        model = SigmoidMLPRegressor(n_hidden=5, solver="lm", tol=1e-2, max_iter=500)
+        model = SigmoidMLPRegressor(
+            n_hidden=5, solver="lm", tol=1e-2, max_iter=500, random_state=0
+        )
         model.fit(X, y)
     assert model.n_iter_ < 500
 

@@ -96,7 +96,9 @@ def test_verbose_shows_the_validation_score(noisy, capsys):
 # --------------------------------------------------------------- partial_fit
 def test_partial_fit_streams_batches(noisy):
     X, y = noisy
-    model = SigmoidMLPRegressor(n_hidden=10, target_bounds=(y.min(), y.max()))
+    model = SigmoidMLPRegressor(
+        n_hidden=10, target_bounds=(y.min(), y.max()), random_state=0
+    )
     for _ in range(30):  # epochs
         for batch in np.array_split(np.arange(len(y)), 4):
             model.partial_fit(X[batch], y[batch])
