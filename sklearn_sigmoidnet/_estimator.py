@@ -133,10 +133,10 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         one iteration lowers it by less than ``tol`` relative to
         ``max(loss, 1)`` (SciPy's ``ftol`` test); ``"lbfgs"`` also stops when
         no gradient entry exceeds ``tol`` (``gtol``) and ``"lm"`` when no
-        step lowers the loss any more; ``"gd"``, whose single steps are
-        noisy, stops when it has not improved by ``tol`` for
-        ``n_iter_no_change`` consecutive steps. ``tol=0`` runs ``max_iter``
-        iterations (``"lm"``: unless no step can lower the loss).
+        step lowers the loss any more; ``"gd"``, whose single steps
+        oscillate with momentum, stops when its best loss has improved by less
+        than ``tol`` over the last ``n_iter_no_change`` steps. ``tol=0`` runs
+        ``max_iter`` iterations (``"lm"``: unless no step can lower the loss).
 
     n_iter_no_change : int, default=10
         Patience, in iterations: of ``solver="gd"`` for its training loss

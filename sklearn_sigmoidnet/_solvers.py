@@ -159,8 +159,9 @@ def gradient_descent(
     """Full-batch gradient descent with heavy-ball momentum.
 
     ``v <- momentum * v - learning_rate * gradient``, ``theta <- theta + v``.
-    Stops when the objective has not improved on its best value by at least
-    ``tol`` for ``n_iter_no_change`` consecutive iterations, or after
+    Stops when the best objective so far has improved by less than ``tol``
+    over the last ``n_iter_no_change`` iterations (so ``tol=0`` never stops
+    early, however momentum makes single steps oscillate), or after
     ``max_iter`` iterations. A step that makes the objective or the gradient
     non-finite is undone and ends the run with ``stopped_by="diverged"``.
     ``velocity``, when given, is the starting velocity and is updated in
@@ -171,8 +172,7 @@ def gradient_descent(
         velocity = np.zeros_like(theta)
     loss_curve = []
     loss, gradient = objective(theta)
-    best_loss = loss
-    no_improvement = 0
+    best_losses = [loss]  # the best loss before the first step and after each
     stopped_by, message = "max_iter", "Maximum number of iterations reached."
     n_iter = 0
     try:
@@ -202,16 +202,13 @@ def gradient_descent(
                 if callback is not None and callback(iteration, theta, loss):
                     stopped_by, message = "callback", "Stopped by the callback."
                     break
-                if loss > best_loss - tol:
-                    no_improvement += 1
-                else:
-                    no_improvement = 0
-                best_loss = min(best_loss, loss)
-                if no_improvement >= n_iter_no_change:
+                best_losses.append(min(best_losses[-1], loss))
+                window = best_losses[-1 - n_iter_no_change :]
+                if len(window) > n_iter_no_change and window[0] - window[-1] < tol:
                     stopped_by = "tol"
                     message = (
-                        f"The loss did not improve by at least tol={tol} for "
-                        f"{n_iter_no_change} consecutive iterations."
+                        f"The best loss improved by less than tol={tol} over the "
+                        f"last {n_iter_no_change} iterations."
                     )
                     break
     except KeyboardInterrupt:
