@@ -471,15 +471,8 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             n_threads=n_threads,
         )
         del Y_network, rows, weights  # the kernel holds what it needs
-        gradient = np.empty(layout.n_parameters)
-
-        def loss_gradient(theta):
-            loss, _ = kernel.loss_gradient(theta, gradient)
-            return loss, gradient
-
-        def normalised_loss_gradient(theta):
-            loss, _ = kernel.loss_gradient(theta, gradient)
-            return loss / reference_loss, gradient / reference_loss
+        loss_gradient = _objective(kernel)
+        normalised_loss_gradient = _objective(kernel, scale=reference_loss)
 
         if warm:
             theta = self._theta()
@@ -631,12 +624,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             alpha=self.alpha,
             n_threads=_effective_n_threads(self.n_jobs),
         )
-        gradient = np.empty(layout.n_parameters)
-
-        def loss_gradient(theta):
-            loss, _ = kernel.loss_gradient(theta, gradient)
-            return loss, gradient
-
+        loss_gradient = _objective(kernel)
         try:
             with _blas_single_threaded():
                 result = gradient_descent(
@@ -709,6 +697,22 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         else:
             y_pred = mapping.to_target(outputs)
         return y_pred.ravel() if self._single_output else y_pred
+
+
+def _objective(kernel, scale=1.0):
+    """``theta -> (loss / scale, gradient / scale)`` in float64 for a solver.
+
+    Unscaled, the gradient is returned in one reused buffer.
+    """
+    gradient = np.empty(kernel.layout.n_parameters)
+
+    def objective(theta):
+        loss, _ = kernel.loss_gradient(theta, gradient)
+        if scale == 1.0:
+            return loss, gradient
+        return loss / scale, gradient / scale
+
+    return objective
 
 
 def _largest_magnitude(X):
