@@ -265,19 +265,21 @@ def levenberg_marquardt(
     potrf, potrs = get_lapack_funcs(("potrf", "potrs"), (system,))
     current = normal_equations(theta, JtJ, Jtr)
     loss_curve = []
-    diagonal = JtJ[np.diag_indices(n_parameters)]
-    # Nielsen's start: mu = 1e-3 of J^T J's scale, in units of D.
-    mu, nu = (
-        1e-3 * float(diagonal.max() / _damping(diagonal.copy(), damping).max()),
-        2.0,
-    )
-    stopped_by, message = "max_iter", "Maximum number of iterations reached."
     diagonal_index = np.diag_indices(n_parameters)
+
+    def damping_and_scale():
+        """D, and J^T J's scale in units of D (1 where J^T J vanishes)."""
+        diagonal = JtJ[diagonal_index].copy()
+        D = _damping(diagonal, damping)
+        return D, float(diagonal.max() / D.max()) or 1.0
+
+    # Nielsen's start: mu = 1e-3 of J^T J's scale, in units of D.
+    mu, nu = 1e-3 * damping_and_scale()[1], 2.0
+    stopped_by, message = "max_iter", "Maximum number of iterations reached."
     n_iter = 0
     try:
         while n_iter < max_iter:
-            D = _damping(JtJ[diagonal_index].copy(), damping)
-            scale = float(np.max(JtJ[diagonal_index]) / np.max(D)) or 1.0
+            D, scale = damping_and_scale()
             accepted = False
             while mu <= mu_ceiling * scale:
                 system[...] = JtJ

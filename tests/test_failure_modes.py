@@ -125,9 +125,11 @@ def test_invalid_parameters_name_the_parameter(name, value):
 
 
 # ------------------------------------------------------- extreme magnitudes
-def test_huge_inputs_give_a_finite_model():
+@pytest.mark.parametrize("solver", ["lbfgs", "gd", "lm"])
+def test_huge_inputs_give_a_finite_model(solver):
     X, y = _data()
-    model = _fit(SigmoidMLPRegressor(n_hidden=4, random_state=0), X * 1e300, y)
+    model = SigmoidMLPRegressor(n_hidden=4, solver=solver, random_state=0)
+    model = _fit(model, X * 1e300, y)
     predictions = _assert_finite_model(model, X * 1e300)
     # Saturated hidden units leave the best constant: predictions near the mean.
     assert abs(predictions.mean() - y.mean()) < y.std()
@@ -148,9 +150,10 @@ def test_overflowing_predict_raises_a_clear_error():
 
 @pytest.mark.parametrize("scale", [1e306, 1e-300, 1e-310])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_extreme_target_scales_keep_the_signal(scale, dtype):
+@pytest.mark.parametrize("solver", ["lbfgs", "lm"])
+def test_extreme_target_scales_keep_the_signal(scale, dtype, solver):
     X, y = _data(n_samples=200)
-    model = SigmoidMLPRegressor(n_hidden=8, random_state=0)
+    model = SigmoidMLPRegressor(n_hidden=8, solver=solver, random_state=0)
     model = _fit(model, X.astype(dtype), y * scale)
     predictions = _assert_finite_model(model, X.astype(dtype))
     assert predictions.dtype == (np.float64 if scale > 1e30 or scale < 1e-30 else dtype)

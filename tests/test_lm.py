@@ -118,3 +118,18 @@ def test_too_many_weights_is_a_clear_error():
     X = np.random.default_rng(0).normal(size=(20, 200))
     with pytest.raises(ValueError, match="solver='lbfgs'"):
         SigmoidMLPRegressor(n_hidden=50, solver="lm").fit(X, X[:, 0])
+
+
+def test_a_vanishing_jacobian_stops_cleanly():
+    # J = 0 (every unit saturated): no step can help; the solver must stop,
+    # not loop on a zero damping.
+    def normal_equations(theta, JtJ, Jtr):
+        JtJ[...] = 0.0
+        Jtr[...] = 0.0
+        return 1.0
+
+    result = levenberg_marquardt(
+        normal_equations, lambda theta: 1.0, np.zeros(4), max_iter=10, tol=0
+    )
+    assert result.stopped_by == "tol" and result.n_iter == 0
+    np.testing.assert_array_equal(result.theta, 0.0)

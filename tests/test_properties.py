@@ -77,7 +77,7 @@ def test_float32_agrees_with_float64(network):
     n_features=st.integers(1, 4),
     n_hidden=st.integers(1, 6),
     dtype=st.sampled_from([np.float64, np.float32]),
-    solver=st.sampled_from(["lbfgs", "gd"]),
+    solver=st.sampled_from(["lbfgs", "gd", "lm"]),
     alpha=st.sampled_from([0.0, 1e-4, 10.0]),
     x_scale=st.sampled_from([1e-300, 1.0, 1e30, 1e300]),
     y_scale=st.sampled_from([1e-300, 1e-5, 1.0, 1e300]),
