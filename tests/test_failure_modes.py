@@ -114,6 +114,7 @@ def test_wrong_feature_count_at_predict():
         ("tol", -1e-3),
         ("n_iter_no_change", 0),
         ("n_jobs", "all"),
+        ("n_jobs", 0),
         ("target_range", [0.2, 0.8]),
         ("random_state", "seed"),
     ],
