@@ -203,15 +203,27 @@ def build_parser():
     parser.add_argument(
         "--plot", metavar="LOSS.png", help="draw the loss curves (needs matplotlib)"
     )
-    parser.add_argument("--n-hidden", type=int, default=20, help="hidden units (20)")
     parser.add_argument(
-        "--solver", choices=["lbfgs", "gd", "lm"], default="lbfgs", help="(lbfgs)"
+        "--n-hidden", type=int, default=20, help="hidden units of both models (20)"
     )
     parser.add_argument(
-        "--alpha", type=float, default=0.01, help="our L2 penalty (0.01)"
+        "--solver",
+        choices=["lbfgs", "gd", "lm"],
+        default="lbfgs",
+        help="SigmoidMLPRegressor's solver (lbfgs)",
     )
-    parser.add_argument("--max-iter", type=int, default=200, help="iterations (200)")
-    parser.add_argument("--random-state", type=int, default=0, help="seed (0)")
+    parser.add_argument(
+        "--alpha",
+        type=float,
+        default=0.01,
+        help="SigmoidMLPRegressor's L2 penalty (0.01; MLPRegressor keeps 1e-4)",
+    )
+    parser.add_argument(
+        "--max-iter", type=int, default=200, help="iterations of both models (200)"
+    )
+    parser.add_argument(
+        "--random-state", type=int, default=0, help="seed of both models (0)"
+    )
     return parser
 
 
