@@ -8,9 +8,10 @@ and same target) are merged into one sample carrying the sum of their weights,
 and the distinct samples are put in an order that depends on their values
 alone. Two data sets that describe the same weighted sample (a weighted data
 set and the same data with rows repeated, in any order) then give the very same
-arithmetic, bit for bit. The order comes from a 64-bit hash of each row (a few
-vectorised passes and one argsort), with ties broken by the values themselves,
-so it never depends on the order the rows came in.
+arithmetic, bit for bit. The order comes from a 32-bit hash of each row (a few
+vectorised passes and one in-place sort of 8-byte keys), with equal hashes
+ordered by the values themselves, so it never depends on the order the rows
+came in.
 """
 
 import numpy as np
