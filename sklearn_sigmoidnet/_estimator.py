@@ -475,17 +475,15 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             n_threads=n_threads,
         )
         del Y_network, rows, weights  # the kernel holds what it needs
-        loss_gradient = _objective(kernel)
-        normalised_loss_gradient = _objective(kernel, scale=reference_loss)
-
         if warm:
             theta = self._theta()
         else:
             theta = self._initial_theta(layout, check_random_state(self.random_state))
         # The solvers' own loss units: lbfgs sees the normalised loss.
         loss_unit = reference_loss if self.solver == "lbfgs" else 1.0
+        objective = _objective(kernel, scale=loss_unit)
         monitor = _TrainingMonitor(
-            self, mapping, layout, dtype, loss_unit, validation, n_threads
+            self, mapping, layout, loss_unit, validation, n_threads
         )
         try:
             with _blas_single_threaded():
@@ -493,7 +491,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                     # L-BFGS takes scale-free steps; normalising makes SciPy's
                     # ftol and gtol fractions of the target's variance.
                     result = lbfgs(
-                        normalised_loss_gradient,
+                        objective,
                         theta,
                         max_iter=self.max_iter,
                         max_fun=self.max_fun,
@@ -515,7 +513,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                     # Steps on the loss of eq. (1) itself, whose curvature does
                     # not depend on y's spread; tol in the same units as lbfgs.
                     result = gradient_descent(
-                        loss_gradient,
+                        objective,
                         theta,
                         learning_rate=self.learning_rate,
                         momentum=self.momentum,
@@ -739,9 +737,7 @@ class _TrainingMonitor:
     """The solvers' per-iteration callback: progress lines, validation scores and
     early stopping (with the weights of the best validation score kept)."""
 
-    def __init__(
-        self, estimator, mapping, layout, dtype, loss_unit, validation, n_threads
-    ):
+    def __init__(self, estimator, mapping, layout, loss_unit, validation, n_threads):
         self.verbose = estimator.verbose
         self.every = 1 if estimator.max_iter <= 200 else estimator.max_iter // 100
         self.start = time.perf_counter()
