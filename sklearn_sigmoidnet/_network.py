@@ -23,10 +23,14 @@ Implementation notes. The sigmoid is evaluated as ``sigmoid(x) = 1/2 + tanh(x/2)
 (``numpy.tanh`` is several times cheaper than ``scipy.special.expit``, and never
 overflows), so the kernel keeps ``T = tanh(H/2)`` and never forms ``Z``:
 ``Z = (1 + T)/2`` and ``Z (1 - Z) = (1 - T^2)/4``. The halvings are folded into
-small copies of the weights. Rows are processed in blocks whose boundaries
-depend on the number of rows alone; every block writes its own partial
-gradient and the partials are added in block order, so the result does not
-depend on how many threads evaluated the blocks.
+small copies of the weights, and the column of ones of ``[Z, 1]`` comes from a
+constant hidden unit whose tanh is exactly 1 (``_CONSTANT_UNIT``), so the
+output bias rides along in the products. The blocks accumulate ``8 S delta_O``
+(``8 delta_O`` with sample weights) and the constant is applied once to the
+summed gradient. Rows are processed in blocks whose boundaries depend on the
+number of rows alone; every block writes its own partial gradient and the
+partials are added in block order, so the result does not depend on how many
+threads evaluated the blocks, nor on which thread evaluated which block.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +41,7 @@ import scipy.sparse as sp
 __all__ = ["ParameterLayout", "NetworkKernel", "loss_and_gradient", "block_bounds"]
 
 # Rows per block: about this many bytes of hidden activations (rows x
-# n_hidden). Large enough that the ~20 numpy calls of a block amortise their
+# n_hidden). Large enough that the ~15 numpy calls of a block amortise their
 # overhead (and the hand-offs of Python's lock between threads), small enough
 # that a thread's buffers stay in a 2 MiB L2 cache.
 _BLOCK_BYTES = 1024 * 1024
@@ -53,6 +57,11 @@ _COPY_BYTES = 64 * 2**20
 # faster here). Blocks are multiples of it.
 _SUB_ROWS = 64
 _MAX_BATCHED_INPUTS = 32
+# H/2 of a constant hidden unit appended to every block: tanh of it is exactly
+# 1.0 in float32 and float64, so [T, 1] (the hidden block with the column of
+# ones of eq. (4)) is the output of a single product and tanh, and the output
+# bias rides along in the products with [T, 1].
+_CONSTANT_UNIT = 64.0
 
 
 # Inputs or weights of huge magnitude can overflow X W1 (tanh(+-inf) = +-1 is
@@ -136,29 +145,103 @@ def block_bounds(n_rows, n_hidden, itemsize):
     return np.append(np.arange(0, n_rows, rows), n_rows).astype(np.intp)
 
 
+class _Rows:
+    """The first rows of a 2-D buffer: whole, and as batched sub-blocks.
+
+    ``batched`` holds the rows up to a multiple of ``_SUB_ROWS`` reshaped to
+    ``(n_sub, _SUB_ROWS, columns)`` (None when not batching), ``rest`` the
+    rows after them (None when there are none).
+    """
+
+    __slots__ = ("whole", "batched", "rest")
+
+    def __init__(self, array, n_full):
+        self.whole = array
+        self.batched = (
+            array[:n_full].reshape(-1, _SUB_ROWS, array.shape[1]) if n_full else None
+        )
+        self.rest = array[n_full:] if n_full < array.shape[0] else None
+
+
+class _Block:
+    """One row block: its bounds and the views of the data it reads.
+
+    Built once per kernel, so that evaluating a block creates no views of the
+    data (every Python step of a block holds the interpreter's lock, which the
+    other threads wait for).
+    """
+
+    __slots__ = ("index", "start", "stop", "n_rows", "inputs", "Y", "weight")
+
+    def __init__(self, index, start, stop, inputs, Y, weight):
+        self.index, self.start, self.stop = index, start, stop
+        self.n_rows = stop - start
+        self.inputs, self.Y, self.weight = inputs, Y, weight
+
+
+class _Buffers:
+    """Views of a workspace's buffers for blocks of ``n_rows`` rows."""
+
+    def __init__(self, workspace, n_rows, n_full):
+        def rows(array):
+            return None if array is None else _Rows(array[:n_rows], n_full)
+
+        self.inputs = rows(workspace.inputs)
+        self.scaled_inputs = rows(workspace.scaled_inputs)
+        self.scaled_inputs_transposed = (
+            None
+            if self.scaled_inputs is None or not n_full
+            else self.scaled_inputs.batched.transpose(0, 2, 1)
+        )
+        self.hidden = rows(workspace.hidden)
+        self.hidden_transposed = self.hidden.whole.T
+        self.scratch = None if workspace.scratch is None else workspace.scratch[:n_rows]
+        self.output = workspace.output[:n_rows]
+        self.residual = workspace.output_delta[:n_rows]
+        n_sub = n_full // _SUB_ROWS
+        self.sub_partials = workspace.sub_partials[:n_sub]
+        self.sub_partials_flat = self.sub_partials.reshape(
+            n_sub, self.sub_partials[0].size if n_sub else 0
+        )
+        self.ones = workspace.ones[:, :n_sub]
+
+
 class _Workspace:
     """Buffers of one thread, allocated once per kernel and reused."""
 
     def __init__(self, max_rows, layout, dtype, copy_inputs, sparse, batched):
         n_in = layout.n_features + 1
         n_hidden, n_outputs = layout.n_hidden, layout.n_outputs
+        self.batched = batched
         # [X, 1], filled block by block when the inputs are not held whole.
         self.inputs = np.empty((max_rows, n_in), dtype=dtype) if copy_inputs else None
         if copy_inputs:
             self.inputs[:, -1] = 1.0
         self.scaled_inputs = None if sparse else np.empty((max_rows, n_in), dtype=dtype)
-        # T = tanh(H/2), overwritten by 1 - T^2 in the backward pass.
-        self.hidden = np.empty((max_rows, n_hidden), dtype=dtype)
+        # [T, 1] with T = tanh(H/2), overwritten by 1 - T^2 in the backward
+        # pass. The last column is a constant unit (see _CONSTANT_UNIT).
+        self.hidden = np.empty((max_rows, n_hidden + 1), dtype=dtype)
         self.scratch = (
-            np.empty((max_rows, n_hidden), dtype=dtype)
+            np.empty((max_rows, n_hidden + 1), dtype=dtype)
             if n_outputs > 1 or sparse
             else None
         )
         self.output = np.empty((max_rows, n_outputs), dtype=dtype)
         self.output_delta = np.empty((max_rows, n_outputs), dtype=dtype)
-        # Per-sub-block partial products [X, 1]^T delta_H.
+        # Per-sub-block partial products [X, 1]^T delta_H, summed by a product
+        # with a row of ones.
         n_sub = max_rows // _SUB_ROWS if batched else 0
-        self.sub_partials = np.empty((n_sub, n_in, n_hidden), dtype=dtype)
+        self.sub_partials = np.empty((n_sub, n_in, n_hidden + 1), dtype=dtype)
+        self.ones = np.ones((1, n_sub), dtype=dtype)
+        self._buffers = {}
+
+    def buffers(self, n_rows):
+        """The views for blocks of ``n_rows`` rows (two sizes occur: cached)."""
+        views = self._buffers.get(n_rows)
+        if views is None:
+            n_full = n_rows // _SUB_ROWS * _SUB_ROWS if self.batched else 0
+            views = self._buffers[n_rows] = _Buffers(self, n_rows, n_full)
+        return views
 
 
 class NetworkKernel:
@@ -225,10 +308,10 @@ class NetworkKernel:
             Y = np.asarray(Y, dtype=self.dtype)
             if Y.ndim == 1:
                 Y = Y.reshape(-1, 1)
-            # The kernel uses Y - 1/2 (sigmoid = 1/2 + tanh/2).
-            self.Y_shifted = Y - self.dtype.type(0.5)
+            # Targets on the tanh scale: 2 (Yhat - Y) = To - (2 Y - 1).
+            self.Y_tanh = 2 * Y - 1
         else:
-            self.Y_shifted = None
+            self.Y_tanh = None
         if sample_weight is None:
             self.weight_sum = float(self.n_samples)
             self.scaled_weight = None
@@ -258,166 +341,212 @@ class NetworkKernel:
         # thread adds the partials in block order, so the sum is the same for
         # any thread count while memory stays O(wave x n_parameters).
         self._wave_size = 1 if self.n_threads == 1 else 4 * self.n_threads
+        # Partial gradients are laid out for [T, 1]: W1's block has the
+        # constant unit's column too (n_in x (n_hidden + 1)), dropped at the end.
+        self._extended_size1 = (layout.n_features + 1) * (layout.n_hidden + 1)
         self._partial_gradients = np.empty(
-            (self._wave_size, layout.n_parameters), dtype=self.dtype
+            (
+                self._wave_size,
+                self._extended_size1 + layout.shape2[0] * layout.n_outputs,
+            ),
+            dtype=self.dtype,
         )
+        self._slots = [
+            self._unpack_partial(partial) for partial in self._partial_gradients
+        ]
         self._partial_losses = np.empty(self.n_blocks, dtype=np.float64)
-        self._gradient = np.empty(layout.n_parameters, dtype=self.dtype)
+        self._gradient = np.empty(self._partial_gradients.shape[1], dtype=self.dtype)
+        bounds = [int(bound) for bound in self.bounds]
+        self._blocks = [
+            self._make_block(index, bounds[index], bounds[index + 1])
+            for index in range(self.n_blocks)
+        ]
         self._executor = None
 
     # ------------------------------------------------------------------ blocks
-    def _input_block(self, start, stop, workspace):
-        """The block ``[X, 1]`` of rows ``start:stop``."""
-        if self.X is None:
-            return self.inputs[start:stop]
-        inputs = workspace.inputs[: stop - start]
+    def _make_block(self, index, start, stop):
+        """A :class:`_Block` for rows ``start:stop`` (``index`` -1: a sub-range)."""
+        inputs = None  # sparse or gathered inputs are sliced per evaluation
+        if self.X is None and not self.sparse:
+            n_full = (stop - start) // _SUB_ROWS * _SUB_ROWS if self._batched else 0
+            inputs = _Rows(self.inputs[start:stop], n_full)
+        Y = None if self.Y_tanh is None else self.Y_tanh[start:stop]
+        weight = None if self.scaled_weight is None else self.scaled_weight[start:stop]
+        return _Block(index, start, stop, inputs, Y, weight)
+
+    def _input_block(self, block, buffers):
+        """The block's ``[X, 1]``: :class:`_Rows` when dense, else CSR."""
+        if block.inputs is not None:
+            return block.inputs
+        if self.sparse:
+            return self.inputs[block.start : block.stop]
+        inputs = buffers.inputs
         if self.rows is None:
-            inputs[:, :-1] = self.X[start:stop]
+            inputs.whole[:, :-1] = self.X[block.start : block.stop]
         else:
-            np.take(self.X, self.rows[start:stop], axis=0, out=inputs[:, :-1])
+            rows = self.rows[block.start : block.stop]
+            np.take(self.X, rows, axis=0, out=inputs.whole[:, :-1])
         return inputs
 
-    def _forward_block(self, start, stop, workspace, W1_half, W2_half):
-        """Fill ``T = tanh(H/2)`` and ``To = tanh(O/2)`` for one row block.
+    def _forward_block(self, block, workspace, W1_half, W2_half):
+        """Fill ``[T, 1]`` and ``To = tanh(O/2)`` for one row block.
 
-        Returns ``([X, 1], T, To)`` for the block.
+        ``W1_half`` and ``W2_half`` come from :meth:`_forward_weights`. Returns
+        the block's ``[X, 1]`` and its :class:`_Buffers`, whose ``hidden``
+        holds ``[T, 1]`` and ``output`` holds ``To``.
         """
-        n_rows = stop - start
-        inputs = self._input_block(start, stop, workspace)
-        T = workspace.hidden[:n_rows]
+        buffers = workspace.buffers(block.n_rows)
+        inputs = self._input_block(block, buffers)
+        T = buffers.hidden.whole
         if self.sparse:
             T[...] = inputs @ W1_half  # H/2 = [X, 1] W1 / 2                 eq. (2)
         else:
-            self._rows_product(inputs, W1_half, T)  # H/2 = [X, 1] W1 / 2   eq. (2)
+            self._rows_product(inputs, W1_half, buffers.hidden)  #           eq. (2)
         np.tanh(T, out=T)  # T = tanh(H/2), Z = (1 + T)/2                    eq. (3)
-        output = workspace.output[:n_rows]
-        np.matmul(T, W2_half[:-1], out=output)  # O/2 = [Z, 1] W2 / 2        eq. (4)
-        output += W2_half[-1]
+        output = buffers.output
+        np.matmul(T, W2_half, out=output)  # O/2 = [Z, 1] W2 / 2             eq. (4)
         np.tanh(output, out=output)  # To = tanh(O/2), Yhat = (1 + To)/2     eq. (5)
-        return inputs, T, output
+        return inputs, buffers
 
     def _residual_block(self, block, workspace, W1_half, W2_half):
         """Forward pass of a block, its residual and its share of the loss.
 
-        Returns ``([X, 1], T, To, R, weighted R)`` with ``R = Yhat - Y`` and the
-        weighted residual ``(w/S) R`` (``R`` itself for unit weights).
+        Returns ``([X, 1], buffers, weighted 2R)``: ``buffers.residual`` holds
+        ``2R = 2 (Yhat - Y)``, the weighted residual is ``(w/S) 2R`` (``2R``
+        itself for unit weights).
         """
-        start, stop = self.bounds[block], self.bounds[block + 1]
-        inputs, T, output = self._forward_block(
-            start, stop, workspace, W1_half, W2_half
-        )
-        # R = Yhat - Y = To/2 - (Y - 1/2)
-        residual = workspace.output_delta[: stop - start]
-        np.multiply(output, 0.5, out=residual)
-        residual -= self.Y_shifted[start:stop]
-        if self.scaled_weight is None:
-            weighted = residual
-        else:
-            weighted = residual * self.scaled_weight[start:stop]
-        self._partial_losses[block] = float(np.vdot(residual, weighted))
-        return inputs, T, output, residual, weighted
+        inputs, buffers = self._forward_block(block, workspace, W1_half, W2_half)
+        residual = buffers.residual
+        # 2R = 2 (Yhat - Y) = To - (2Y - 1)
+        np.subtract(buffers.output, block.Y, out=residual)
+        weighted = residual if block.weight is None else residual * block.weight
+        # 4 sum R^2 (w/S): the squared error of eq. (1), scaled in _total_loss
+        self._partial_losses[block.index] = np.vdot(residual, weighted)
+        return inputs, buffers, weighted
 
     def _loss_block(self, block, workspace, W1_half, W2_half):
         self._residual_block(block, workspace, W1_half, W2_half)
 
     def _loss_gradient_block(self, block, workspace, W1_half, W2_half, W2_backward):
-        n_rows = self.bounds[block + 1] - self.bounds[block]
-        inputs, T, output, residual, weighted = self._residual_block(
+        """Partial gradient of one block, up to the constant factor of
+        :meth:`_loss_gradient` (every step below is linear in delta_O)."""
+        inputs, buffers, weighted = self._residual_block(
             block, workspace, W1_half, W2_half
         )
-        # delta_O = (w/S) R Yhat (1 - Yhat), Yhat (1 - Yhat) = (1 - To^2)/4   (6)-(7)
+        output = buffers.output
+        # 8 delta_O = (w/S) 2R 4 Yhat (1 - Yhat), 4 Yhat (1 - Yhat) = 1 - To^2  (7)
         np.square(output, out=output)
         np.subtract(1.0, output, out=output)
-        if self.scaled_weight is None:
-            output *= self.dtype.type(0.25 / self.weight_sum)
-        else:
-            output *= self.dtype.type(0.25)
-        output_delta = np.multiply(weighted, output, out=residual)
-        partial = self._partial_gradients[block % self._wave_size]
-        grad1, grad2 = self.layout.unpack(partial)
+        output_delta = np.multiply(weighted, output, out=buffers.residual)
+        grad1, grad2 = self._slots[block.index % self._wave_size]
+        T = buffers.hidden.whole
         # [T, 1]^T delta_O, turned into [Z, 1]^T delta_O after the sum       eq. (7)
-        np.matmul(T.T, output_delta, out=grad2[:-1])
-        np.sum(output_delta, axis=0, out=grad2[-1])
+        np.matmul(buffers.hidden_transposed, output_delta, out=grad2)
         # delta_H = (delta_O W2^T) Z (1 - Z), Z (1 - Z) = (1 - T^2)/4         eq. (9)
-        sech2 = T  # T is not needed any more: overwrite it with 1 - T^2
+        sech2 = T  # [T, 1] is not needed any more: overwrite it with 1 - T^2
         np.multiply(T, T, out=sech2)
-        np.subtract(1.0, sech2, out=sech2)
+        np.subtract(1.0, sech2, out=sech2)  # 0 in the constant unit's column
         if W2_backward is None:
             # One output (dense X): delta_O W2^T is an outer product. Scale the narrow
             # [X, 1] by delta_O instead of the hidden block, and the columns of
             # the summed dW1 by W2^T/4 once, at the end.
-            scaled_inputs = workspace.scaled_inputs[:n_rows]
-            np.multiply(inputs, output_delta, out=scaled_inputs)
+            scaled_inputs = buffers.scaled_inputs
+            np.multiply(inputs.whole, output_delta, out=scaled_inputs.whole)
             # dW1 = [X, 1]^T delta_H                                          eq. (9)
-            self._transposed_product(scaled_inputs, sech2, grad1, workspace)
+            self._transposed_product(
+                scaled_inputs, buffers.scaled_inputs_transposed, buffers, grad1
+            )
             return
-        scratch = workspace.scratch[:n_rows]
-        np.matmul(output_delta, W2_backward, out=scratch)  # delta_O W2^T / 4
-        sech2 *= scratch
+        np.matmul(output_delta, W2_backward, out=buffers.scratch)  # delta_O W2^T/4
+        sech2 *= buffers.scratch
         # dW1 = [X, 1]^T delta_H                                              eq. (9)
         if self.sparse:
             grad1[...] = inputs.T @ sech2
         else:
-            self._transposed_product(inputs, sech2, grad1, workspace)
-
-    def _rows_product(self, A, B, out):
-        """``out = A @ B``, in batched sub-blocks of rows when A is narrow."""
-        n_full = A.shape[0] // _SUB_ROWS * _SUB_ROWS if self._batched else 0
-        if n_full:
-            np.matmul(
-                A[:n_full].reshape(-1, _SUB_ROWS, A.shape[1]),
-                B,
-                out=out[:n_full].reshape(-1, _SUB_ROWS, out.shape[1]),
+            transposed = (
+                None if inputs.batched is None else inputs.batched.transpose(0, 2, 1)
             )
-        if n_full < A.shape[0]:
-            np.matmul(A[n_full:], B, out=out[n_full:])
+            self._transposed_product(inputs, transposed, buffers, grad1)
 
-    def _transposed_product(self, A, B, out, workspace):
-        """``out = A^T B``, summed over batched sub-blocks when A is narrow."""
-        n_full = A.shape[0] // _SUB_ROWS * _SUB_ROWS if self._batched else 0
-        if not n_full:
-            np.matmul(A.T, B, out=out)
-            return
-        partials = workspace.sub_partials[: n_full // _SUB_ROWS]
-        np.matmul(
-            A[:n_full].reshape(-1, _SUB_ROWS, A.shape[1]).transpose(0, 2, 1),
-            B[:n_full].reshape(-1, _SUB_ROWS, B.shape[1]),
-            out=partials,
+    def _unpack_partial(self, partial):
+        """``(dW1 with the constant unit's column, dW2)`` views of a partial."""
+        layout = self.layout
+        grad1 = partial[: self._extended_size1].reshape(
+            layout.n_features + 1, layout.n_hidden + 1
         )
-        np.sum(partials, axis=0, out=out)
-        if n_full < A.shape[0]:
-            out += A[n_full:].T @ B[n_full:]
+        grad2 = partial[self._extended_size1 :].reshape(layout.shape2)
+        return grad1, grad2
+
+    @staticmethod
+    def _rows_product(A, B, out):
+        """``out = A @ B`` for :class:`_Rows` A and out, batched when A is narrow."""
+        if A.batched is not None:
+            np.matmul(A.batched, B, out=out.batched)
+        if A.rest is not None:
+            np.matmul(A.rest, B, out=out.rest)
+
+    @staticmethod
+    def _transposed_product(A, A_batched_transposed, buffers, out):
+        """``out = A^T [T, 1]`` (``buffers.hidden``) for :class:`_Rows` A.
+
+        When batched, the products of the sub-blocks are summed by one more
+        product, with a row of ones.
+        """
+        B = buffers.hidden
+        if A.batched is None:
+            np.matmul(A.whole.T, B.whole, out=out)
+            return
+        np.matmul(A_batched_transposed, B.batched, out=buffers.sub_partials)
+        np.matmul(buffers.ones, buffers.sub_partials_flat, out=out.reshape(1, -1))
+        if A.rest is not None:
+            out += A.rest.T @ B.rest
 
     def _run_blocks(self, function, *args, reduce=None):
-        """Call ``function(block, workspace, *args)`` for every block.
+        """Call ``function(block, workspace, *args)`` for every :class:`_Block`.
 
-        With several threads, blocks go out in waves; thread ``t`` takes blocks
-        ``t, t + n_threads, ...`` of a wave with its own workspace. After each
-        wave ``reduce(block)`` is called for its blocks in block order, on the
-        calling thread.
+        With several threads, blocks go out in waves of ``_wave_size``; the
+        threads (the calling thread among them) take the blocks of a wave in
+        turn from a shared iterator, each with its own workspace, so a thread
+        on a faster core takes more of them. After each wave
+        ``reduce(block)`` is called for its blocks in block order, on the
+        calling thread: the results do not depend on who evaluated what.
         """
         workspaces = self._workspaces
         n_threads = self.n_threads
         if n_threads == 1:
-            for block in range(self.n_blocks):
+            for block in self._blocks:
                 function(block, workspaces[0], *args)
                 if reduce is not None:
                     reduce(block)
             return
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=n_threads)
-        wave = self._wave_size
+            self._executor = ThreadPoolExecutor(max_workers=n_threads - 1)
 
-        def run(first, thread):
-            stop = min(first + wave, self.n_blocks)
+        def run(blocks, workspace):
             with _overflow_is_handled():  # numpy's error state is per thread
-                for block in range(first + thread, stop, n_threads):
-                    function(block, workspaces[thread], *args)
+                # next() on a list iterator is atomic under Python's lock
+                for block in blocks:
+                    function(block, workspace, *args)
 
+        wave = self._wave_size
         for first in range(0, self.n_blocks, wave):
-            list(self._executor.map(run, [first] * n_threads, range(n_threads)))
+            wave_blocks = self._blocks[first : first + wave]
+            blocks = iter(wave_blocks)
+            helpers = [
+                self._executor.submit(run, blocks, workspace)
+                for workspace in workspaces[1:]
+            ]
+            try:
+                run(blocks, workspaces[0])
+            finally:
+                # The helpers use the shared buffers: wait for them even when
+                # the calling thread failed, then raise their errors.
+                for helper in helpers:
+                    helper.exception()
+            for helper in helpers:
+                helper.result()
             if reduce is not None:
-                for block in range(first, min(first + wave, self.n_blocks)):
+                for block in wave_blocks:
                     reduce(block)
 
     def close(self):
@@ -430,12 +559,20 @@ class NetworkKernel:
         self.close()
 
     # ------------------------------------------------------------- public API
-    def _half_weights(self, theta):
+    def _forward_weights(self, theta):
+        """Weights of the forward pass on the tanh scale, in the kernel's dtype.
+
+        ``[X, 1] W1' = H/2`` plus a last column equal to ``_CONSTANT_UNIT``,
+        whose tanh is exactly 1: the hidden block ``[T, 1]`` comes out of one
+        product and one tanh. ``[T, 1] W2' = O/2`` with
+        ``W2' = [W2_hidden / 4 ; b2 / 2 + colsum(W2_hidden) / 4]``, since
+        ``[Z, 1] W2 = [(1 + T)/2, 1] W2``.
+        """
         W1, W2 = self.layout.unpack(theta)
         dtype = self.dtype
-        W1_half = np.multiply(W1, 0.5, dtype=dtype)
-        # [Z, 1] W2 / 2 = [T, 1] W2' with W2' = [W2_hidden / 4 ;
-        #                                        b2 / 2 + colsum(W2_hidden) / 4]
+        W1_half = np.zeros((W1.shape[0], W1.shape[1] + 1), dtype=dtype)
+        np.multiply(W1, 0.5, out=W1_half[:, :-1], casting="unsafe")
+        W1_half[-1, -1] = _CONSTANT_UNIT
         W2_half = np.empty(self.layout.shape2, dtype=dtype)
         W2_half[:-1] = W2[:-1] * 0.25
         W2_half[-1] = (W2[-1] + 0.5 * W2[:-1].sum(axis=0)) * 0.5
@@ -462,17 +599,19 @@ class NetworkKernel:
     def _loss_gradient(self, theta, gradient=None):
         layout, dtype = self.layout, self.dtype
         theta = np.asarray(theta)
-        W1_half, W2_half = self._half_weights(theta)
+        W1_half, W2_half = self._forward_weights(theta)
         _, W2 = layout.unpack(theta)
-        W2_backward = (W2[:-1] * 0.25).T.astype(dtype)  # W2^T / 4 (eq. 9)
         single_output = layout.n_outputs == 1 and not self.sparse
+        # W2^T / 4 (eq. 9); a zero column for the constant unit
+        W2_backward = np.zeros((layout.n_outputs, layout.n_hidden + 1), dtype=dtype)
+        W2_backward[:, :-1] = (W2[:-1] * 0.25).T
         total = self._gradient
         total[...] = 0.0
         partials = self._partial_gradients
         wave = self._wave_size
 
         def add_partial(block):
-            np.add(total, partials[block % wave], out=total)
+            np.add(total, partials[block.index % wave], out=total)
 
         if self.n_samples:
             self._run_blocks(
@@ -482,20 +621,25 @@ class NetworkKernel:
                 None if single_output else W2_backward,
                 reduce=add_partial,
             )
-        grad1, grad2 = layout.unpack(total)
+        # The blocks summed 8 S delta_O (unit weights) or 8 delta_O (weights
+        # (w/S) applied per row); the constant is applied here, once.
+        scale = 0.125 / self.weight_sum if self.scaled_weight is None else 0.125
+        if gradient is None:
+            gradient = np.empty(layout.n_parameters, dtype=dtype)
+        summed1, summed2 = self._unpack_partial(total)
+        grad1, grad2 = layout.unpack(gradient)
         if single_output:
-            grad1 *= W2_backward  # the deferred column scaling by W2^T/4  eq. (9)
+            # the deferred column scaling by W2^T/4                         eq. (9)
+            np.multiply(summed1[:, :-1], W2_backward[:, :-1] * scale, out=grad1)
+        else:
+            np.multiply(summed1[:, :-1], scale, out=grad1)
+        np.multiply(summed2, scale, out=grad2)
         # [Z, 1]^T delta_O from [T, 1]^T delta_O, Z = (1 + T)/2             eq. (7)
         grad2[:-1] += grad2[-1]
         grad2[:-1] *= 0.5
         if self.alpha:
-            penalised = theta * self._penalty_mask
-            total += (self.alpha / self.weight_sum) * penalised.astype(dtype)
-        loss = self._total_loss(theta)
-        if gradient is None:
-            return loss, total.copy()
-        gradient[...] = total
-        return loss, gradient
+            gradient += (self.alpha / self.weight_sum) * (theta * self._penalty_mask)
+        return self._total_loss(theta), gradient
 
     # ----------------------------------------------------- Gauss-Newton (LM)
     def _residual_scale(self, start, stop):
@@ -520,14 +664,14 @@ class NetworkKernel:
             layout.n_hidden,
             layout.n_outputs,
         )
-        inputs, T, output = self._forward_block(
-            start, stop, workspace, W1_half, W2_half
-        )
-        if self.sparse:
-            inputs = inputs.toarray()
+        block = self._make_block(-1, start, stop)
+        inputs, buffers = self._forward_block(block, workspace, W1_half, W2_half)
+        inputs = inputs.toarray() if self.sparse else inputs.whole
+        T = buffers.hidden.whole[:, :-1]  # without the constant unit
+        output = buffers.output
         scale = self._residual_scale(start, stop)
-        # r = sqrt(w/S) (Yhat - Y), Yhat - Y = To/2 - (Y - 1/2)
-        residual = (0.5 * output - self.Y_shifted[start:stop]) * scale
+        # r = sqrt(w/S) (Yhat - Y), 2 (Yhat - Y) = To - (2Y - 1)
+        residual = (output - self.Y_tanh[start:stop]) * (0.5 * scale)
         # a = sqrt(w/S) Yhat (1 - Yhat) = sqrt(w/S) (1 - To^2)/4           eq. (7)
         a = (1.0 - output * output) * (0.25 * scale)
         _, W2 = layout.unpack(theta)
@@ -553,7 +697,7 @@ class NetworkKernel:
         weights, so that ``0.5 ||r||^2`` is the loss of :meth:`loss_gradient`.
         """
         theta = np.asarray(theta)
-        W1_half, W2_half = self._half_weights(theta)
+        W1_half, W2_half = self._forward_weights(theta)
         parts = [
             self._jacobian_block(
                 self.bounds[b],
@@ -587,7 +731,7 @@ class NetworkKernel:
         from scipy.linalg.blas import get_blas_funcs
 
         theta = np.asarray(theta, dtype=np.float64)
-        W1_half, W2_half = self._half_weights(theta)
+        W1_half, W2_half = self._forward_weights(theta)
         syrk = get_blas_funcs("syrk", dtype=np.float64)
         JtJ[...] = 0.0
         Jtr[...] = 0.0
@@ -623,14 +767,15 @@ class NetworkKernel:
         """The loss (1) alone, from a forward pass: for trial steps."""
         theta = np.asarray(theta)
         with _overflow_is_handled():
-            W1_half, W2_half = self._half_weights(theta)
+            W1_half, W2_half = self._forward_weights(theta)
             if self.n_samples:
                 self._run_blocks(self._loss_block, W1_half, W2_half)
             return self._total_loss(theta)
 
     def _total_loss(self, theta):
         """Loss (1) plus penalty from the blocks' partial sums."""
-        squared_error = float(np.sum(self._partial_losses))
+        # The blocks summed (2R)^2 = 4 R^2
+        squared_error = 0.25 * float(np.sum(self._partial_losses))
         if self.scaled_weight is None:
             squared_error /= self.weight_sum
         penalised = theta * self._penalty_mask
@@ -640,11 +785,11 @@ class NetworkKernel:
         return 0.5 * squared_error + penalty
 
     def _predict_block(self, block, workspace, W1_half, W2_half, out):
-        start, stop = self.bounds[block], self.bounds[block + 1]
-        _, _, output = self._forward_block(start, stop, workspace, W1_half, W2_half)
+        _, buffers = self._forward_block(block, workspace, W1_half, W2_half)
         # Yhat = (1 + To)/2                                                 eq. (5)
-        np.multiply(output, 0.5, out=out[start:stop])
-        out[start:stop] += 0.5
+        predictions = out[block.start : block.stop]
+        np.multiply(buffers.output, 0.5, out=predictions)
+        predictions += 0.5
 
     def predict(self, theta, out=None):
         """Network outputs ``Yhat`` in (0, 1), shape (n_samples, n_outputs).
@@ -657,7 +802,7 @@ class NetworkKernel:
     def _predict(self, theta, out=None):
         if out is None:
             out = np.empty((self.n_samples, self.layout.n_outputs), dtype=self.dtype)
-        W1_half, W2_half = self._half_weights(np.asarray(theta))
+        W1_half, W2_half = self._forward_weights(np.asarray(theta))
         if self.n_samples:
             self._run_blocks(self._predict_block, W1_half, W2_half, out)
         return out
