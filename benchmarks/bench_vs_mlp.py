@@ -6,7 +6,10 @@ iteration, its ratio to MLPRegressor's, test R^2, and peak memory. For each
 workload it also measures the "floor", the work no implementation can skip
 (the four matrix products of one loss+gradient evaluation and one tanh pass
 over the N x n_hidden hidden activations, each on all cores), and reports our
-kernel's time per evaluation as a multiple of it.
+kernel's time per evaluation as a multiple of it. On Linux it also reports
+the share of CPU time the hypervisor took for other guests ("steal") while the
+workload's fits ran: on a shared virtual machine that is what makes threaded
+code slow from one run to the next.
 
 Usage::
 
@@ -180,6 +183,31 @@ def torch_available():
     return True
 
 
+# -------------------------------------------------------------------- steal
+def cpu_times():
+    """(steal, total) jiffies of all CPUs from /proc/stat; None off Linux."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = handle.readline().split()
+    except OSError:
+        return None
+    if fields[0] != "cpu" or len(fields) < 9:
+        return None
+    values = [int(field) for field in fields[1:9]]
+    return values[7], sum(values)
+
+
+def steal_share(before, after):
+    """Share of the CPUs' time the hypervisor gave to other guests meanwhile.
+
+    On a shared virtual machine this is what makes two threads slower than
+    one now and then; the table reports it next to each workload's times.
+    """
+    if before is None or after is None or after[1] == before[1]:
+        return float("nan")
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 # -------------------------------------------------------------------- floor
 def _median_time(function, repeats):
     times = []
@@ -300,6 +328,7 @@ def run(args):
         times = {model.name: [] for model in models}
         iterations = {}
         fitted = {}
+        before = cpu_times()
         for _ in range(args.repeats):  # interleaved: A B C A B C ...
             for model_class in models:
                 model = model_class(n_hidden, max_iter)
@@ -310,6 +339,7 @@ def run(args):
                 times[model.name].append(time.perf_counter() - start)
                 iterations[model.name] = n_iter
                 fitted[model.name] = model
+        steal = steal_share(before, cpu_times())
         floor = floor_time(n_rows, X.shape[1], n_hidden, dtype, args.repeats + 2)
         kernel = kernel_time(X, y, n_hidden, args.repeats + 2)
         mlp_per_iter = (
@@ -343,6 +373,7 @@ def run(args):
                 "kernel_over_floor": kernel / floor
                 if name == Ours.name
                 else float("nan"),
+                "steal_percent": 100 * steal,
             }
             rows.append(row)
             print(_format_row(row), file=sys.stderr, flush=True)
@@ -364,6 +395,7 @@ COLUMNS = [
     ("floor_ms_per_eval", "floor ms/eval", "{:.2f}"),
     ("kernel_ms_per_eval", "kernel ms/eval", "{:.2f}"),
     ("kernel_over_floor", "kernel/floor", "{:.2f}"),
+    ("steal_percent", "steal %", "{:.0f}"),
 ]
 
 

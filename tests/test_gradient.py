@@ -95,30 +95,51 @@ def test_shape_mismatch_is_an_error():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_blocks_and_threads_give_identical_numbers(dtype):
-    """Many row blocks, evaluated by 1, 2 or 3 threads: the same bits."""
+@pytest.mark.parametrize("n_outputs, weighted", [(2, False), (1, True)])
+def test_blocks_and_threads_give_identical_numbers(dtype, n_outputs, weighted):
+    """Many row blocks, evaluated by 1, 2 or 3 threads: the same bits.
+
+    Threads take blocks from a shared queue, so which thread evaluates which
+    block changes from call to call; repeated calls must not change a bit.
+    """
     rng = np.random.default_rng(5)
     X = rng.normal(size=(30000, 6)).astype(dtype)
-    Y = rng.uniform(0.2, 0.8, size=(30000, 2)).astype(dtype)
-    layout = ParameterLayout(6, 40, 2)
+    Y = rng.uniform(0.2, 0.8, size=(30000, n_outputs)).astype(dtype)
+    weights = rng.uniform(0.0, 2.0, size=30000) if weighted else None
+    layout = ParameterLayout(6, 40, n_outputs)
     theta = rng.normal(scale=0.5, size=layout.n_parameters)
     results = []
     for n_threads in (1, 2, 3):
-        kernel = NetworkKernel(X, Y, layout=layout, alpha=0.1, n_threads=n_threads)
+        kernel = NetworkKernel(
+            X, Y, weights, layout=layout, alpha=0.1, n_threads=n_threads
+        )
         assert kernel.n_blocks > 3
-        loss, gradient = kernel.loss_gradient(theta)
-        predictions = kernel.predict(theta)
+        for _ in range(3):
+            loss, gradient = kernel.loss_gradient(theta)
+            predictions = kernel.predict(theta)
+            results.append((loss, gradient, predictions))
         kernel.close()
-        results.append((loss, gradient, predictions))
     for loss, gradient, predictions in results[1:]:
         assert loss == results[0][0]
         np.testing.assert_array_equal(gradient, results[0][1])
         np.testing.assert_array_equal(predictions, results[0][2])
     # and the blocked sum is the one-block answer up to rounding
     W1, W2 = layout.unpack(theta)
-    loss, dW1, dW2 = loss_and_gradient(X, Y, W1, W2, alpha=0.1)
+    loss, dW1, dW2 = loss_and_gradient(X, Y, W1, W2, sample_weight=weights, alpha=0.1)
     rtol = 1e-4 if dtype == np.float32 else 1e-10
     np.testing.assert_allclose(results[0][0], loss, rtol=rtol)
+    np.testing.assert_allclose(
+        results[0][1], layout.pack(dW1, dW2), rtol=rtol, atol=rtol * 1e-3
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_constant_hidden_unit_is_exactly_one(dtype):
+    """The kernel's column of ones of [Z, 1] is tanh of _CONSTANT_UNIT."""
+    from sklearn_sigmoidnet._network import _CONSTANT_UNIT
+
+    value = np.full(1000, _CONSTANT_UNIT, dtype=dtype)
+    assert np.all(np.tanh(value) == 1.0)
 
 
 def test_gathered_rows_match_materialised_rows(monkeypatch):
