@@ -46,6 +46,10 @@ __all__ = ["ParameterLayout", "NetworkKernel", "loss_and_gradient", "block_bound
 # that a thread's buffers stay in a 2 MiB L2 cache.
 _BLOCK_BYTES = 1024 * 1024
 _MIN_BLOCK_ROWS = 256
+# With several threads, the partial gradients of up to this many bytes of
+# blocks (at least 4 per thread) are held before they are added up: the
+# threads only wait for each other between such waves of blocks.
+_PARTIALS_BYTES = 4 * 2**20
 _MAX_BLOCK_ROWS = 16384
 # Up to this size, the training inputs [X, 1] (reordered when asked) are
 # copied once; larger inputs are copied or gathered block by block (same
@@ -340,7 +344,18 @@ class NetworkKernel:
         # Block b writes its partial gradient into slot b % wave; the calling
         # thread adds the partials in block order, so the sum is the same for
         # any thread count while memory stays O(wave x n_parameters).
-        self._wave_size = 1 if self.n_threads == 1 else 4 * self.n_threads
+        partial_bytes = self.dtype.itemsize * (
+            (layout.n_features + 1) * (layout.n_hidden + 1)
+            + layout.shape2[0] * layout.n_outputs
+        )
+        self._wave_size = (
+            1
+            if self.n_threads == 1
+            else min(
+                self.n_blocks,
+                max(4 * self.n_threads, _PARTIALS_BYTES // partial_bytes),
+            )
+        )
         # Partial gradients are laid out for [T, 1]: W1's block has the
         # constant unit's column too (n_in x (n_hidden + 1)), dropped at the end.
         self._extended_size1 = (layout.n_features + 1) * (layout.n_hidden + 1)

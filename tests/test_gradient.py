@@ -96,16 +96,25 @@ def test_shape_mismatch_is_an_error():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_outputs, weighted", [(2, False), (1, True)])
-def test_blocks_and_threads_give_identical_numbers(dtype, n_outputs, weighted):
+@pytest.mark.parametrize("one_wave", [True, False])
+def test_blocks_and_threads_give_identical_numbers(
+    dtype, n_outputs, weighted, one_wave, monkeypatch
+):
     """Many row blocks, evaluated by 1, 2 or 3 threads: the same bits.
 
     Threads take blocks from a shared queue, so which thread evaluates which
     block changes from call to call; repeated calls must not change a bit.
+    Without room for all partial gradients at once, blocks go in several
+    waves.
     """
+    import sklearn_sigmoidnet._network as network
+
+    if not one_wave:
+        monkeypatch.setattr(network, "_PARTIALS_BYTES", 1)
     rng = np.random.default_rng(5)
-    X = rng.normal(size=(30000, 6)).astype(dtype)
-    Y = rng.uniform(0.2, 0.8, size=(30000, n_outputs)).astype(dtype)
-    weights = rng.uniform(0.0, 2.0, size=30000) if weighted else None
+    X = rng.normal(size=(80000, 6)).astype(dtype)
+    Y = rng.uniform(0.2, 0.8, size=(80000, n_outputs)).astype(dtype)
+    weights = rng.uniform(0.0, 2.0, size=80000) if weighted else None
     layout = ParameterLayout(6, 40, n_outputs)
     theta = rng.normal(scale=0.5, size=layout.n_parameters)
     results = []
@@ -113,7 +122,10 @@ def test_blocks_and_threads_give_identical_numbers(dtype, n_outputs, weighted):
         kernel = NetworkKernel(
             X, Y, weights, layout=layout, alpha=0.1, n_threads=n_threads
         )
-        assert kernel.n_blocks > 3
+        assert kernel.n_blocks > 12
+        if n_threads > 1:
+            waves = -(-kernel.n_blocks // kernel._wave_size)
+            assert waves == 1 if one_wave else waves > 1
         for _ in range(3):
             loss, gradient = kernel.loss_gradient(theta)
             predictions = kernel.predict(theta)
