@@ -209,12 +209,21 @@ def steal_share(before, after):
 
 
 # -------------------------------------------------------------------- floor
-def _median_time(function, repeats):
+def _median_time(function, repeats, sample_seconds=0.02):
+    """Median seconds per call, over ``repeats`` samples of about 20 ms each.
+
+    A sample times a batch of calls, so that a few-millisecond call is not
+    judged by single measurements on a noisy machine.
+    """
+    start = time.perf_counter()
+    function()
+    batch = max(1, round(sample_seconds / max(time.perf_counter() - start, 1e-9)))
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
+        for _ in range(batch):
+            function()
+        times.append((time.perf_counter() - start) / batch)
     return statistics.median(times)
 
 
@@ -340,8 +349,8 @@ def run(args):
                 iterations[model.name] = n_iter
                 fitted[model.name] = model
         steal = steal_share(before, cpu_times())
-        floor = floor_time(n_rows, X.shape[1], n_hidden, dtype, args.repeats + 2)
-        kernel = kernel_time(X, y, n_hidden, args.repeats + 2)
+        floor = floor_time(n_rows, X.shape[1], n_hidden, dtype, 2 * args.repeats + 3)
+        kernel = kernel_time(X, y, n_hidden, 2 * args.repeats + 3)
         mlp_per_iter = (
             statistics.median(times["MLPRegressor"]) / iterations["MLPRegressor"]
         )
