@@ -13,7 +13,7 @@ code slow from one run to the next.
 
 Usage::
 
-    python benchmarks/bench_vs_mlp.py            # the full table (~20 minutes)
+    python benchmarks/bench_vs_mlp.py            # the full table (~10 minutes)
     python benchmarks/bench_vs_mlp.py --quick    # a smoke run (seconds)
 
 Writes a Markdown table to stdout, a CSV (``--csv``) and, when matplotlib is
