@@ -341,30 +341,26 @@ class NetworkKernel:
             for _ in range(self.n_threads)
         ]
         self._penalty_mask = layout.penalty_mask(self.dtype)
+        # Partial gradients are laid out for [T, 1]: W1's block has the
+        # constant unit's column too (n_in x (n_hidden + 1)), dropped at the end.
+        self._extended_size1 = (layout.n_features + 1) * (layout.n_hidden + 1)
+        partial_size = self._extended_size1 + layout.shape2[0] * layout.n_outputs
         # Block b writes its partial gradient into slot b % wave; the calling
         # thread adds the partials in block order, so the sum is the same for
         # any thread count while memory stays O(wave x n_parameters).
-        partial_bytes = self.dtype.itemsize * (
-            (layout.n_features + 1) * (layout.n_hidden + 1)
-            + layout.shape2[0] * layout.n_outputs
-        )
         self._wave_size = (
             1
             if self.n_threads == 1
             else min(
                 self.n_blocks,
-                max(4 * self.n_threads, _PARTIALS_BYTES // partial_bytes),
+                max(
+                    4 * self.n_threads,
+                    _PARTIALS_BYTES // (partial_size * self.dtype.itemsize),
+                ),
             )
         )
-        # Partial gradients are laid out for [T, 1]: W1's block has the
-        # constant unit's column too (n_in x (n_hidden + 1)), dropped at the end.
-        self._extended_size1 = (layout.n_features + 1) * (layout.n_hidden + 1)
         self._partial_gradients = np.empty(
-            (
-                self._wave_size,
-                self._extended_size1 + layout.shape2[0] * layout.n_outputs,
-            ),
-            dtype=self.dtype,
+            (self._wave_size, partial_size), dtype=self.dtype
         )
         self._slots = [
             self._unpack_partial(partial) for partial in self._partial_gradients
