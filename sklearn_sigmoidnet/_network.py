@@ -240,7 +240,7 @@ class _Workspace:
         self._buffers = {}
 
     def buffers(self, n_rows):
-        """The views for blocks of ``n_rows`` rows (two sizes occur: cached)."""
+        """The views for blocks of ``n_rows`` rows (cached: few sizes occur)."""
         views = self._buffers.get(n_rows)
         if views is None:
             n_full = n_rows // _SUB_ROWS * _SUB_ROWS if self.batched else 0
