@@ -46,11 +46,11 @@ __all__ = ["ParameterLayout", "NetworkKernel", "loss_and_gradient", "block_bound
 # that a thread's buffers stay in a 2 MiB L2 cache.
 _BLOCK_BYTES = 1024 * 1024
 _MIN_BLOCK_ROWS = 256
+_MAX_BLOCK_ROWS = 16384
 # With several threads, the partial gradients of up to this many bytes of
 # blocks (at least 4 per thread) are held before they are added up: the
 # threads only wait for each other between such waves of blocks.
 _PARTIALS_BYTES = 4 * 2**20
-_MAX_BLOCK_ROWS = 16384
 # Up to this size, the training inputs [X, 1] (reordered when asked) are
 # copied once; larger inputs are copied or gathered block by block (same
 # numbers, O(block) memory).
@@ -149,20 +149,30 @@ def block_bounds(n_rows, n_hidden, itemsize):
     return np.append(np.arange(0, n_rows, rows), n_rows).astype(np.intp)
 
 
+def _full_rows(n_rows, batched):
+    """Rows of a block that go into batched sub-blocks: a multiple of _SUB_ROWS."""
+    return n_rows // _SUB_ROWS * _SUB_ROWS if batched else 0
+
+
 class _Rows:
-    """The first rows of a 2-D buffer: whole, and as batched sub-blocks.
+    """A 2-D array of rows: whole, and as batched sub-blocks when ``batched``.
 
     ``batched`` holds the rows up to a multiple of ``_SUB_ROWS`` reshaped to
-    ``(n_sub, _SUB_ROWS, columns)`` (None when not batching), ``rest`` the
-    rows after them (None when there are none).
+    ``(n_sub, _SUB_ROWS, columns)`` and ``batched_transposed`` its transposed
+    sub-blocks (both None when not batching); ``rest`` holds the rows after
+    them (None when there are none).
     """
 
-    __slots__ = ("whole", "batched", "rest")
+    __slots__ = ("whole", "batched", "batched_transposed", "rest")
 
-    def __init__(self, array, n_full):
+    def __init__(self, array, batched):
+        n_full = _full_rows(array.shape[0], batched)
         self.whole = array
         self.batched = (
             array[:n_full].reshape(-1, _SUB_ROWS, array.shape[1]) if n_full else None
+        )
+        self.batched_transposed = (
+            None if self.batched is None else self.batched.transpose(0, 2, 1)
         )
         self.rest = array[n_full:] if n_full < array.shape[0] else None
 
@@ -186,23 +196,18 @@ class _Block:
 class _Buffers:
     """Views of a workspace's buffers for blocks of ``n_rows`` rows."""
 
-    def __init__(self, workspace, n_rows, n_full):
+    def __init__(self, workspace, n_rows):
         def rows(array):
-            return None if array is None else _Rows(array[:n_rows], n_full)
+            return None if array is None else _Rows(array[:n_rows], workspace.batched)
 
         self.inputs = rows(workspace.inputs)
         self.scaled_inputs = rows(workspace.scaled_inputs)
-        self.scaled_inputs_transposed = (
-            None
-            if self.scaled_inputs is None or not n_full
-            else self.scaled_inputs.batched.transpose(0, 2, 1)
-        )
         self.hidden = rows(workspace.hidden)
         self.hidden_transposed = self.hidden.whole.T
         self.scratch = None if workspace.scratch is None else workspace.scratch[:n_rows]
         self.output = workspace.output[:n_rows]
         self.residual = workspace.output_delta[:n_rows]
-        n_sub = n_full // _SUB_ROWS
+        n_sub = _full_rows(n_rows, workspace.batched) // _SUB_ROWS
         self.sub_partials = workspace.sub_partials[:n_sub]
         self.sub_partials_flat = self.sub_partials.reshape(
             n_sub, self.sub_partials[0].size if n_sub else 0
@@ -234,7 +239,7 @@ class _Workspace:
         self.output_delta = np.empty((max_rows, n_outputs), dtype=dtype)
         # Per-sub-block partial products [X, 1]^T delta_H, summed by a product
         # with a row of ones.
-        n_sub = max_rows // _SUB_ROWS if batched else 0
+        n_sub = _full_rows(max_rows, batched) // _SUB_ROWS
         self.sub_partials = np.empty((n_sub, n_in, n_hidden + 1), dtype=dtype)
         self.ones = np.ones((1, n_sub), dtype=dtype)
         self._buffers = {}
@@ -243,8 +248,7 @@ class _Workspace:
         """The views for blocks of ``n_rows`` rows (cached: few sizes occur)."""
         views = self._buffers.get(n_rows)
         if views is None:
-            n_full = n_rows // _SUB_ROWS * _SUB_ROWS if self.batched else 0
-            views = self._buffers[n_rows] = _Buffers(self, n_rows, n_full)
+            views = self._buffers[n_rows] = _Buffers(self, n_rows)
         return views
 
 
@@ -379,8 +383,7 @@ class NetworkKernel:
         """A :class:`_Block` for rows ``start:stop`` (``index`` -1: a sub-range)."""
         inputs = None  # sparse or gathered inputs are sliced per evaluation
         if self.X is None and not self.sparse:
-            n_full = (stop - start) // _SUB_ROWS * _SUB_ROWS if self._batched else 0
-            inputs = _Rows(self.inputs[start:stop], n_full)
+            inputs = _Rows(self.inputs[start:stop], self._batched)
         Y = None if self.Y_tanh is None else self.Y_tanh[start:stop]
         weight = None if self.scaled_weight is None else self.scaled_weight[start:stop]
         return _Block(index, start, stop, inputs, Y, weight)
@@ -464,9 +467,7 @@ class NetworkKernel:
             scaled_inputs = buffers.scaled_inputs
             np.multiply(inputs.whole, output_delta, out=scaled_inputs.whole)
             # dW1 = [X, 1]^T delta_H                                          eq. (9)
-            self._transposed_product(
-                scaled_inputs, buffers.scaled_inputs_transposed, buffers, grad1
-            )
+            self._transposed_product(scaled_inputs, buffers, grad1)
             return
         np.matmul(output_delta, W2_backward, out=buffers.scratch)  # delta_O W2^T/4
         sech2 *= buffers.scratch
@@ -474,10 +475,7 @@ class NetworkKernel:
         if self.sparse:
             grad1[...] = inputs.T @ sech2
         else:
-            transposed = (
-                None if inputs.batched is None else inputs.batched.transpose(0, 2, 1)
-            )
-            self._transposed_product(inputs, transposed, buffers, grad1)
+            self._transposed_product(inputs, buffers, grad1)
 
     def _unpack_partial(self, partial):
         """``(dW1 with the constant unit's column, dW2)`` views of a partial."""
@@ -497,7 +495,7 @@ class NetworkKernel:
             np.matmul(A.rest, B, out=out.rest)
 
     @staticmethod
-    def _transposed_product(A, A_batched_transposed, buffers, out):
+    def _transposed_product(A, buffers, out):
         """``out = A^T [T, 1]`` (``buffers.hidden``) for :class:`_Rows` A.
 
         When batched, the products of the sub-blocks are summed by one more
@@ -507,7 +505,7 @@ class NetworkKernel:
         if A.batched is None:
             np.matmul(A.whole.T, B.whole, out=out)
             return
-        np.matmul(A_batched_transposed, B.batched, out=buffers.sub_partials)
+        np.matmul(A.batched_transposed, B.batched, out=buffers.sub_partials)
         np.matmul(buffers.ones, buffers.sub_partials_flat, out=out.reshape(1, -1))
         if A.rest is not None:
             out += A.rest.T @ B.rest
