@@ -1,0 +1,63 @@
+"""The flat parameter vector: where W1 and W2 live in it."""
+
+import numpy as np
+
+__all__ = ["ParameterLayout"]
+
+
+class ParameterLayout:
+    """Layout of the flat parameter vector ``theta = [W1.ravel(), W2.ravel()]``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features (without the appended column of ones).
+    n_hidden : int
+        Number of hidden units.
+    n_outputs : int
+        Number of outputs.
+
+    Examples
+    --------
+    >>> layout = ParameterLayout(n_features=3, n_hidden=4, n_outputs=2)
+    >>> layout.n_parameters
+    26
+    >>> theta = np.arange(26.0)
+    >>> W1, W2 = layout.unpack(theta)
+    >>> W1.shape, W2.shape
+    ((4, 4), (5, 2))
+    >>> np.shares_memory(W1, theta)
+    True
+    """
+
+    def __init__(self, n_features, n_hidden, n_outputs):
+        self.n_features = int(n_features)
+        self.n_hidden = int(n_hidden)
+        self.n_outputs = int(n_outputs)
+        self.shape1 = (self.n_features + 1, self.n_hidden)
+        self.shape2 = (self.n_hidden + 1, self.n_outputs)
+        self.size1 = self.shape1[0] * self.shape1[1]
+        self.n_parameters = self.size1 + self.shape2[0] * self.shape2[1]
+
+    def unpack(self, theta):
+        """Return ``(W1, W2)`` as reshaped views of the flat vector ``theta``."""
+        W1 = theta[: self.size1].reshape(self.shape1)
+        W2 = theta[self.size1 :].reshape(self.shape2)
+        return W1, W2
+
+    def pack(self, W1, W2, dtype=None):
+        """Return a new flat vector holding ``W1`` and ``W2``."""
+        dtype = np.result_type(W1, W2) if dtype is None else dtype
+        theta = np.empty(self.n_parameters, dtype=dtype)
+        out1, out2 = self.unpack(theta)
+        out1[...] = W1
+        out2[...] = W2
+        return theta
+
+    def penalty_mask(self, dtype=np.float64):
+        """Flat vector with 1 on the penalised weights and 0 on the two bias rows."""
+        mask = np.ones(self.n_parameters, dtype=dtype)
+        M1, M2 = self.unpack(mask)
+        M1[-1] = 0.0
+        M2[-1] = 0.0
+        return mask
