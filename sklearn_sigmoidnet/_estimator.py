@@ -1,10 +1,8 @@
-"""SigmoidMLPRegressor: wires data, target scaling, solvers and fitted attributes."""
+"""SigmoidMLPRegressor: wires validation, the target mapping, the solvers and the
+fitted attributes. The mathematics lives in the kernel (``_kernel.py``), the
+optimisation in ``solvers/``."""
 
-import os
-import threading
-import time
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,61 +16,17 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
-from threadpoolctl import ThreadpoolController
 
 from ._data import TargetMapping, canonical_samples, constant_prediction_loss
-from ._network import NetworkKernel, ParameterLayout
-from ._solvers import gradient_descent, lbfgs, levenberg_marquardt
+from ._kernel import NetworkKernel
+from ._layout import ParameterLayout, glorot_uniform
+from ._monitor import TrainingMonitor
+from ._threads import blas_single_threaded, effective_n_threads
+from .solvers import Objective, gradient_descent, lbfgs, levenberg_marquardt
 
 # solver="lm" forms and factorises a P x P matrix: beyond this many weights
 # that costs more than it saves (and P^2 doubles take > 128 MiB).
 _LM_MAX_PARAMETERS = 4000
-# The damping D of Levenberg-Marquardt's (J^T J + mu D); see README, "solver='lm'".
-_LM_DAMPING = "identity"
-
-_BLAS_LOCK = threading.Lock()
-_BLAS_STATE = {"controller": None, "users": 0, "limit": None}
-
-
-@contextmanager
-def _blas_single_threaded():
-    """Limit BLAS to one thread: the kernel parallelises over row blocks itself.
-
-    Reference-counted, so that fits and predictions running at once in
-    several threads set the limit once and restore it once.
-    """
-    with _BLAS_LOCK:
-        state = _BLAS_STATE
-        if state["controller"] is None:
-            state["controller"] = ThreadpoolController()
-        if state["users"] == 0:
-            state["limit"] = state["controller"].limit(limits=1, user_api="blas")
-        state["users"] += 1
-    try:
-        yield
-    finally:
-        with _BLAS_LOCK:
-            state["users"] -= 1
-            if state["users"] == 0:
-                state["limit"].restore_original_limits()
-                state["limit"] = None
-
-
-def _effective_n_threads(n_jobs):
-    """Threads for the row-block kernel.
-
-    ``None`` means every core, like scikit-learn's OpenMP-based estimators,
-    capped by ``OMP_NUM_THREADS`` (which joblib sets in its worker processes,
-    so a parallel grid search does not oversubscribe). Negative values count
-    back from the number of cores, as in joblib.
-    """
-    n_cores = os.cpu_count() or 1
-    if n_jobs is None:
-        limit = os.environ.get("OMP_NUM_THREADS", "")
-        return max(1, min(n_cores, int(limit))) if limit.isdigit() else n_cores
-    if n_jobs < 0:
-        return max(1, n_cores + 1 + n_jobs)
-    return n_jobs
 
 
 class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
@@ -318,18 +272,6 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
     def _layout(self):
         return ParameterLayout(self.n_features_in_, self.n_hidden, self.n_outputs_)
 
-    def _initial_theta(self, layout, random_state):
-        """Glorot-uniform weights and biases, as MLPRegressor's for "logistic"."""
-        theta = np.empty(layout.n_parameters)
-        W1, W2 = layout.unpack(theta)
-        for W, (fan_in, fan_out) in (
-            (W1, (layout.n_features, layout.n_hidden)),
-            (W2, (layout.n_hidden, layout.n_outputs)),
-        ):
-            bound = np.sqrt(2.0 / (fan_in + fan_out))
-            W[...] = random_state.uniform(-bound, bound, size=W.shape)
-        return theta
-
     def _theta(self, dtype=np.float64):
         layout = self._layout()
         W1 = np.vstack([self.coefs_[0], self.intercepts_[0][None, :]])
@@ -419,6 +361,12 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Fit the network to X and y.
 
+        The samples are trained on in a canonical order (identical samples
+        merged, their weights summed), so that integer sample weights and
+        repeated rows, in any order, give the same fit to the last bit.
+        Predictions are bounded: with the default ``target_range`` they lie
+        within ``[y_min - range/3, y_max + range/3]`` of the training targets.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -433,148 +381,22 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         self : SigmoidMLPRegressor
             The fitted estimator.
         """
-        output_range = self._check_target_range()
-        warm = self.warm_start and hasattr(self, "coefs_")
-        X, Y, sample_weight, single_output = self._validate_fit_data(
-            X, y, sample_weight, reset=not warm
-        )
-        validation = None
-        if self.early_stopping:
-            (X, Y, sample_weight), validation = self._split_validation(
-                X, Y, sample_weight
-            )
-        dtype = X.dtype
-        if warm:
-            mapping = self._target_mapping
-        else:
-            self.n_outputs_ = Y.shape[1]
-            mapping = self._target_mapping_for(Y, sample_weight, output_range)
-        self._single_output = single_output
-        Y_network = mapping.to_network(Y, dtype=dtype)
-        del Y
-
-        rows, weights = canonical_samples(X, Y_network, sample_weight)
-        Y_network = Y_network[rows]
-        reference_loss = constant_prediction_loss(Y_network, weights, output_range)
-        layout = self._layout()
-        if self.solver == "lm" and layout.n_parameters > _LM_MAX_PARAMETERS:
-            raise ValueError(
-                f"solver='lm' solves a {layout.n_parameters} x "
-                f"{layout.n_parameters} linear system per step (one per weight), "
-                f"which is too large here (at most {_LM_MAX_PARAMETERS} weights). "
-                "Use solver='lbfgs' (or 'gd'), or fewer hidden units."
-            )
-        n_threads = _effective_n_threads(self.n_jobs)
-        kernel = NetworkKernel(
-            X,
-            Y_network,
-            weights,
-            layout=layout,
-            alpha=self.alpha,
-            rows=rows,
-            n_threads=n_threads,
-        )
-        del Y_network, rows, weights  # the kernel holds what it needs
-        if warm:
-            theta = self._theta()
-        else:
-            theta = self._initial_theta(layout, check_random_state(self.random_state))
-        # The solvers' own loss units: lbfgs sees the normalised loss.
-        loss_unit = reference_loss if self.solver == "lbfgs" else 1.0
-        objective = _objective(kernel, scale=loss_unit)
-        monitor = _TrainingMonitor(
-            self, mapping, layout, loss_unit, validation, n_threads
-        )
-        try:
-            with _blas_single_threaded():
-                if self.solver == "lbfgs":
-                    # L-BFGS takes scale-free steps; normalising makes SciPy's
-                    # ftol and gtol fractions of the target's variance.
-                    result = lbfgs(
-                        objective,
-                        theta,
-                        max_iter=self.max_iter,
-                        max_fun=self.max_fun,
-                        tol=self.tol,
-                        callback=monitor,
-                    )
-                elif self.solver == "lm":
-                    result = levenberg_marquardt(
-                        kernel.normal_equations,
-                        kernel.loss,
-                        theta,
-                        max_iter=self.max_iter,
-                        tol=self.tol,
-                        reference_loss=reference_loss,
-                        damping=_LM_DAMPING,
-                        callback=monitor,
-                    )
-                else:
-                    # Steps on the loss of eq. (1) itself, whose curvature does
-                    # not depend on y's spread; tol in the same units as lbfgs.
-                    result = gradient_descent(
-                        objective,
-                        theta,
-                        learning_rate=self.learning_rate,
-                        momentum=self.momentum,
-                        max_iter=self.max_iter,
-                        tol=self.tol * reference_loss,
-                        n_iter_no_change=self.n_iter_no_change,
-                        callback=monitor,
-                    )
-                theta, loss = result.theta, result.loss * loss_unit
-                if validation is not None and monitor.best_theta is not None:
-                    theta = monitor.best_theta  # the best validation score's
-                    loss = kernel.loss(theta)
-        finally:
-            kernel.close()
-            monitor.close()
-        monitor.report(result.n_iter, result.loss * loss_unit)
-
-        self._set_theta(theta, dtype)
-        self._target_mapping = mapping
-        self.target_min_ = mapping.y_min
-        self.target_max_ = mapping.y_max
-        self.loss_ = loss
-        self.loss_curve_ = [value * loss_unit for value in result.loss_curve]
-        self.n_iter_ = result.n_iter
-        if validation is not None:
-            self.validation_scores_ = monitor.validation_scores
-            self.best_validation_score_ = monitor.best_score
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-        self._velocity = None  # partial_fit's momentum starts afresh
-        self._warn_about(result)
-        return self
-
-    def _warn_about(self, result):
-        if result.reached_max_iter:
-            warnings.warn(
-                f"SigmoidMLPRegressor (solver={self.solver!r}): the maximum number "
-                f"of iterations ({self.max_iter}) or loss evaluations "
-                f"({self.max_fun}) was reached before the optimisation converged.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        elif result.stopped_by == "diverged":
-            warnings.warn(result.message, ConvergenceWarning, stacklevel=3)
-        elif result.stopped_by == "interrupted":
-            warnings.warn(
-                "Training interrupted by the user: the weights of the last "
-                f"completed iteration ({self.n_iter_}) are kept.",
-                UserWarning,
-                stacklevel=3,
-            )
+        return self._fit(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """One gradient-descent step on a batch, for streaming data.
 
-        Whatever ``solver`` is, ``partial_fit`` takes one full-batch
-        gradient step on (X, y) with ``learning_rate`` and ``momentum`` (the
-        velocity carries over between calls) and appends the batch's loss to
-        ``loss_curve_``.
+        Whatever ``solver`` is, ``partial_fit`` takes one full-batch gradient
+        step on (X, y) with ``learning_rate`` and ``momentum`` (the velocity
+        carries over between calls) and appends the batch's loss to
+        ``loss_curve_``. ``early_stopping`` does not apply.
+
+        The batch goes through the same path as :meth:`fit`: its samples are
+        put in the canonical order and identical samples merged, so a batch's
+        step does not depend on the order of its rows, and sample weights
+        count as repeated rows (a zero weight drops the row, and the loss is
+        the weighted mean over the batch).
 
         The target mapping is fixed by the first call: from ``target_bounds``
         when given (the way to state y's range up front), else from the first
@@ -593,67 +415,170 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         -------
         self : SigmoidMLPRegressor
         """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _fit(self, X, y, sample_weight, incremental):
+        """The one path of :meth:`fit` and :meth:`partial_fit`."""
         output_range = self._check_target_range()
-        first = not hasattr(self, "coefs_")
+        continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
         X, Y, sample_weight, single_output = self._validate_fit_data(
-            X, y, sample_weight, reset=first
+            X, y, sample_weight, reset=not continuing
         )
-        dtype = X.dtype
-        if first:
-            self.n_outputs_ = Y.shape[1]
-            self._single_output = single_output
-            self._target_mapping = self._target_mapping_for(
-                Y, sample_weight, output_range
+        validation = None
+        if self.early_stopping and not incremental:
+            (X, Y, sample_weight), validation = self._split_validation(
+                X, Y, sample_weight
             )
-            self.target_min_ = self._target_mapping.y_min
-            self.target_max_ = self._target_mapping.y_max
-            layout = self._layout()
-            theta = self._initial_theta(layout, check_random_state(self.random_state))
-            self.loss_curve_, self.n_iter_ = [], 0
-            self.validation_scores_ = self.best_validation_score_ = None
-            self._velocity = None
+        if continuing:
+            mapping = self._target_mapping
         else:
-            layout = self._layout()
+            self.n_outputs_ = Y.shape[1]
+            mapping = self._target_mapping_for(Y, sample_weight, output_range)
+            self._single_output = single_output
+        if not incremental:
+            self._single_output = single_output
+        dtype = X.dtype
+        layout = self._layout()
+        self._check_solver_size(layout, incremental)
+        n_threads = effective_n_threads(self.n_jobs)
+        kernel, reference_loss = self._training_kernel(
+            X, Y, sample_weight, mapping, output_range, n_threads
+        )
+        if validation is not None:
+            X_val, Y_val, weights_val = validation
+            validation = (X_val, mapping.to_network(Y_val), weights_val)
+        if continuing:
             theta = self._theta()
-        if getattr(self, "_velocity", None) is None:
-            self._velocity = np.zeros(layout.n_parameters)
-        Y_network = self._target_mapping.to_network(Y, dtype=dtype)
+        else:
+            theta = glorot_uniform(layout, check_random_state(self.random_state))
+        objective = Objective(
+            lambda theta, gradient: kernel.loss_gradient(theta, gradient)[0],
+            n_parameters=layout.n_parameters,
+            loss=kernel.loss,
+            normal_equations=kernel.normal_equations,
+            loss_scale=reference_loss,
+        )
+        with kernel, TrainingMonitor(self, validation, layout, n_threads) as monitor:
+            with blas_single_threaded():
+                result = self._solve(objective, theta, monitor, incremental)
+            theta, loss = result.theta, result.loss
+            if validation is not None and monitor.best_theta is not None:
+                theta = monitor.best_theta  # the best validation score's
+                loss = kernel.loss(theta)
+        if not incremental:
+            monitor.report(result.n_iter, result.loss)
+        self._set_theta(theta, dtype)
+        self._target_mapping = mapping
+        self.target_min_, self.target_max_ = mapping.y_min, mapping.y_max
+        self._record(result, loss, monitor if validation is not None else None)
+        self._warn_about(result)
+        return self
+
+    def _training_kernel(self, X, Y, sample_weight, mapping, output_range, n_threads):
+        """The kernel on the canonical samples, and the loss of the best
+        constant prediction (the unit of ``tol``)."""
+        Y_network = mapping.to_network(Y, dtype=X.dtype)
+        rows, weights = canonical_samples(X, Y_network, sample_weight)
+        Y_network = Y_network[rows]
+        reference_loss = constant_prediction_loss(Y_network, weights, output_range)
         kernel = NetworkKernel(
             X,
             Y_network,
-            sample_weight,
-            layout=layout,
+            weights,
+            layout=self._layout(),
             alpha=self.alpha,
-            n_threads=_effective_n_threads(self.n_jobs),
+            rows=rows,
+            n_threads=n_threads,
         )
-        loss_gradient = _objective(kernel)
-        try:
-            with _blas_single_threaded():
-                result = gradient_descent(
-                    loss_gradient,
-                    theta,
-                    learning_rate=self.learning_rate,
-                    momentum=self.momentum,
-                    max_iter=1,
-                    tol=0.0,
-                    n_iter_no_change=1,
-                    velocity=self._velocity,
+        return kernel, reference_loss
+
+    def _check_solver_size(self, layout, incremental):
+        if self.solver == "lm" and not incremental:
+            if layout.n_parameters > _LM_MAX_PARAMETERS:
+                raise ValueError(
+                    f"solver='lm' solves a {layout.n_parameters} x "
+                    f"{layout.n_parameters} linear system per step (one per "
+                    f"weight), which is too large here (at most "
+                    f"{_LM_MAX_PARAMETERS} weights). Use solver='lbfgs' (or "
+                    "'gd'), or fewer hidden units."
                 )
-        finally:
-            kernel.close()
-        self._set_theta(result.theta, dtype)
-        if result.n_iter:
-            self.n_iter_ += 1
-            self.loss_curve_.append(result.loss)
-        self.loss_ = result.loss
-        if result.stopped_by == "diverged":
-            self._velocity[...] = 0.0
-            warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
-        return self
+
+    def _solve(self, objective, theta, monitor, incremental):
+        """Run the solver (one gradient step for ``partial_fit``)."""
+        if incremental:
+            if getattr(self, "_velocity", None) is None:
+                self._velocity = np.zeros(objective.n_parameters)
+            return gradient_descent(
+                objective,
+                theta,
+                max_iter=1,
+                tol=0.0,
+                learning_rate=self.learning_rate,
+                momentum=self.momentum,
+                n_iter_no_change=1,
+                velocity=self._velocity,
+            )
+        self._velocity = None  # partial_fit's momentum starts afresh
+        common = {"max_iter": self.max_iter, "tol": self.tol, "callback": monitor}
+        if self.solver == "lbfgs":
+            return lbfgs(objective, theta, max_fun=self.max_fun, **common)
+        if self.solver == "lm":
+            return levenberg_marquardt(objective, theta, **common)
+        return gradient_descent(
+            objective,
+            theta,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
+            n_iter_no_change=self.n_iter_no_change,
+            **common,
+        )
+
+    def _record(self, result, loss, monitor):
+        """The fitted attributes of the run: loss, curve, iterations, scores."""
+        if self._velocity is not None:  # partial_fit: the curve goes on
+            if not hasattr(self, "loss_curve_") or self.n_iter_ is None:
+                self.loss_curve_, self.n_iter_ = [], 0
+                self.validation_scores_ = self.best_validation_score_ = None
+            if result.n_iter:
+                self.n_iter_ += 1
+                self.loss_curve_.append(result.loss)
+            self.loss_ = result.loss
+            return
+        self.loss_ = loss
+        self.loss_curve_ = list(result.loss_curve)
+        self.n_iter_ = result.n_iter
+        self.validation_scores_ = None if monitor is None else monitor.validation_scores
+        self.best_validation_score_ = None if monitor is None else monitor.best_score
+
+    def _warn_about(self, result):
+        if result.reached_max_iter:
+            warnings.warn(
+                f"SigmoidMLPRegressor (solver={self.solver!r}): the maximum number "
+                f"of iterations ({self.max_iter}) or loss evaluations "
+                f"({self.max_fun}) was reached before the optimisation converged.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        elif result.stopped_by == "diverged":
+            if self._velocity is not None:
+                self._velocity[...] = 0.0
+            warnings.warn(result.message, ConvergenceWarning, stacklevel=4)
+        elif result.stopped_by == "interrupted":
+            warnings.warn(
+                "Training interrupted by the user: the weights of the last "
+                f"completed iteration ({result.n_iter}) are kept.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     # ---------------------------------------------------------------- predict
     def predict(self, X):
         """Predict with the fitted network, in y's units.
+
+        Predictions are bounded: the network's output sigmoid maps back to at
+        most ``[y_min - range/3, y_max + range/3]`` with the default
+        ``target_range`` (``y_min``, ``y_max`` the training targets' extremes
+        or ``target_bounds``).
 
         Parameters
         ----------
@@ -675,16 +600,10 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                 accept_sparse=("csr", "csc"),
                 dtype=(np.float64, np.float32),
             )
-        kernel = NetworkKernel(
-            X,
-            layout=self._layout(),
-            n_threads=_effective_n_threads(self.n_jobs),
-        )
-        try:
-            with _blas_single_threaded():
+        n_threads = effective_n_threads(self.n_jobs)
+        with NetworkKernel(X, layout=self._layout(), n_threads=n_threads) as kernel:
+            with blas_single_threaded():
                 outputs = kernel.predict(self._theta(X.dtype))
-        finally:
-            kernel.close()
         if not np.all(np.isfinite(outputs)):
             # Finite weights, finite X: only an overflow of X W1 gets here.
             raise ValueError(
@@ -701,88 +620,6 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         return y_pred.ravel() if self._single_output else y_pred
 
 
-def _objective(kernel, scale=1.0):
-    """``theta -> (loss / scale, gradient / scale)`` in float64 for a solver.
-
-    Unscaled, the gradient is returned in one reused buffer.
-    """
-    gradient = np.empty(kernel.layout.n_parameters)
-
-    def objective(theta):
-        loss, _ = kernel.loss_gradient(theta, gradient)
-        if scale == 1.0:
-            return loss, gradient
-        return loss / scale, gradient / scale
-
-    return objective
-
-
 def _largest_magnitude(X):
     data = X.data if sp.issparse(X) else X
     return float(np.max(np.abs(data))) if data.size else 0.0
-
-
-def _weighted_r2(Y_true, Y_pred, weights):
-    """R^2 averaged over outputs, as sklearn.metrics.r2_score (force_finite)."""
-    weights = np.ones(Y_true.shape[0]) if weights is None else weights
-    mean = weights @ Y_true / weights.sum()
-    residual = weights @ (Y_true - Y_pred) ** 2
-    total = weights @ (Y_true - mean) ** 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scores = np.where(total > 0, 1 - residual / total, (residual == 0) * 1.0)
-    return float(np.mean(scores))
-
-
-class _TrainingMonitor:
-    """The solvers' per-iteration callback: progress lines, validation scores and
-    early stopping (with the weights of the best validation score kept)."""
-
-    def __init__(self, estimator, mapping, layout, loss_unit, validation, n_threads):
-        self.verbose = estimator.verbose
-        self.every = 1 if estimator.max_iter <= 200 else estimator.max_iter // 100
-        self.start = time.perf_counter()
-        self.loss_unit = loss_unit
-        self.patience = estimator.n_iter_no_change
-        self.tol = estimator.tol
-        self.no_improvement = 0
-        self.validation_scores = []
-        self.best_score = -np.inf
-        self.best_theta = None
-        self.kernel = None
-        if validation is not None:
-            X, Y, self.weights = validation
-            # R^2 is invariant to the affine target map: score on the network's
-            # scale, where no target overflows.
-            self.Y = mapping.to_network(Y)
-            self.kernel = NetworkKernel(X, layout=layout, n_threads=n_threads)
-
-    def __call__(self, iteration, theta, loss):
-        stop = False
-        score = None
-        if self.kernel is not None:
-            score = _weighted_r2(self.Y, self.kernel.predict(theta), self.weights)
-            self.validation_scores.append(score)
-            if score < self.best_score + self.tol:
-                self.no_improvement += 1
-            else:
-                self.no_improvement = 0
-            if score > self.best_score:
-                self.best_score, self.best_theta = score, theta.copy()
-            stop = self.no_improvement >= self.patience
-        if self.verbose and (iteration % self.every == 0 or iteration == 1 or stop):
-            line = f"Iteration {iteration:5d}, loss = {loss * self.loss_unit:.8g}"
-            if score is not None:
-                line += f", validation score = {score:.6f}"
-            print(f"{line}, time = {time.perf_counter() - self.start:.3f}s")
-        return stop
-
-    def report(self, n_iter, loss):
-        if self.verbose:
-            print(
-                f"Stopped after {n_iter} iterations, loss = {loss:.8g}, "
-                f"time = {time.perf_counter() - self.start:.3f}s"
-            )
-
-    def close(self):
-        if self.kernel is not None:
-            self.kernel.close()

@@ -1,8 +1,8 @@
-"""The flat parameter vector: where W1 and W2 live in it."""
+"""The flat parameter vector: where W1 and W2 live in it, and where it starts."""
 
 import numpy as np
 
-__all__ = ["ParameterLayout"]
+__all__ = ["ParameterLayout", "glorot_uniform"]
 
 
 class ParameterLayout:
@@ -61,3 +61,36 @@ class ParameterLayout:
         M1[-1] = 0.0
         M2[-1] = 0.0
         return mask
+
+
+def glorot_uniform(layout, random_state):
+    """Initial weights and biases, Glorot-uniform as MLPRegressor's for "logistic".
+
+    Every entry of ``W``, biases included, is drawn from
+    ``U(-b, b)`` with ``b = sqrt(2 / (fan_in + fan_out))``, first W1 then W2.
+
+    Parameters
+    ----------
+    layout : ParameterLayout
+    random_state : numpy.random.RandomState
+
+    Returns
+    -------
+    theta : ndarray of shape (layout.n_parameters,), float64
+
+    Examples
+    --------
+    >>> layout = ParameterLayout(n_features=3, n_hidden=4, n_outputs=1)
+    >>> theta = glorot_uniform(layout, np.random.RandomState(0))
+    >>> bool(np.abs(theta[: layout.size1]).max() <= np.sqrt(2 / 7))
+    True
+    """
+    theta = np.empty(layout.n_parameters)
+    W1, W2 = layout.unpack(theta)
+    for W, (fan_in, fan_out) in (
+        (W1, (layout.n_features, layout.n_hidden)),
+        (W2, (layout.n_hidden, layout.n_outputs)),
+    ):
+        bound = np.sqrt(2.0 / (fan_in + fan_out))
+        W[...] = random_state.uniform(-bound, bound, size=W.shape)
+    return theta

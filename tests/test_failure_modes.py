@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import InvalidParameterError
 
-import sklearn_sigmoidnet._network as network
+import sklearn_sigmoidnet._kernel as kernel_module
 from sklearn_sigmoidnet import SigmoidMLPRegressor
 
 
@@ -213,8 +213,8 @@ def test_keyboard_interrupt_keeps_the_last_weights(monkeypatch, solver, interrup
         return wrapper
 
     for name in ("loss_gradient", "loss", "normal_equations"):
-        method = getattr(network.NetworkKernel, name)
-        monkeypatch.setattr(network.NetworkKernel, name, interrupting(method))
+        method = getattr(kernel_module.NetworkKernel, name)
+        monkeypatch.setattr(kernel_module.NetworkKernel, name, interrupting(method))
     model = SigmoidMLPRegressor(n_hidden=4, solver=solver, max_iter=50, random_state=0)
     if interrupt_at == 0:  # not even the initial loss: the interrupt goes on
         with pytest.raises(KeyboardInterrupt):

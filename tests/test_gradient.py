@@ -5,8 +5,7 @@ import pytest
 import scipy.sparse as sp
 from _reference import central_differences, reference_loss_and_gradient
 
-from sklearn_sigmoidnet import loss_and_gradient
-from sklearn_sigmoidnet._network import NetworkKernel, ParameterLayout
+from sklearn_sigmoidnet import NetworkKernel, ParameterLayout, loss_and_gradient
 
 
 def _problem(seed, n_samples=7, n_features=3, n_hidden=4, n_outputs=1, scale=1.0):
@@ -107,10 +106,10 @@ def test_blocks_and_threads_give_identical_numbers(
     Without room for all partial gradients at once, blocks go in several
     waves.
     """
-    import sklearn_sigmoidnet._network as network
+    import sklearn_sigmoidnet._runner as runner
 
     if not one_wave:
-        monkeypatch.setattr(network, "_PARTIALS_BYTES", 1)
+        monkeypatch.setattr(runner, "_PARTIALS_BYTES", 1)
     rng = np.random.default_rng(5)
     X = rng.normal(size=(80000, 6)).astype(dtype)
     Y = rng.uniform(0.2, 0.8, size=(80000, n_outputs)).astype(dtype)
@@ -119,18 +118,18 @@ def test_blocks_and_threads_give_identical_numbers(
     theta = rng.normal(scale=0.5, size=layout.n_parameters)
     results = []
     for n_threads in (1, 2, 3):
-        kernel = NetworkKernel(
+        with NetworkKernel(
             X, Y, weights, layout=layout, alpha=0.1, n_threads=n_threads
-        )
-        assert kernel.n_blocks > 12
-        if n_threads > 1:
-            waves = -(-kernel.n_blocks // kernel._wave_size)
-            assert waves == 1 if one_wave else waves > 1
-        for _ in range(3):
-            loss, gradient = kernel.loss_gradient(theta)
-            predictions = kernel.predict(theta)
-            results.append((loss, gradient, predictions))
-        kernel.close()
+        ) as kernel:
+            assert kernel.n_blocks > 12
+            for _ in range(3):
+                loss, gradient = kernel.loss_gradient(theta)
+                predictions = kernel.predict(theta)
+                results.append((loss, gradient, predictions))
+            if n_threads > 1:
+                wave = kernel._gradients.partials.shape[0]
+                waves = -(-kernel.n_blocks // wave)
+                assert waves == 1 if one_wave else waves > 1
     for loss, gradient, predictions in results[1:]:
         assert loss == results[0][0]
         np.testing.assert_array_equal(gradient, results[0][1])
@@ -148,15 +147,15 @@ def test_blocks_and_threads_give_identical_numbers(
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_constant_hidden_unit_is_exactly_one(dtype):
     """The kernel's column of ones of [Z, 1] is tanh of _CONSTANT_UNIT."""
-    from sklearn_sigmoidnet._network import _CONSTANT_UNIT
+    from sklearn_sigmoidnet._network import CONSTANT_UNIT
 
-    value = np.full(1000, _CONSTANT_UNIT, dtype=dtype)
+    value = np.full(1000, CONSTANT_UNIT, dtype=dtype)
     assert np.all(np.tanh(value) == 1.0)
 
 
 def test_gathered_rows_match_materialised_rows(monkeypatch):
     """Training rows gathered block by block give the bits of a copied subset."""
-    import sklearn_sigmoidnet._network as network
+    import sklearn_sigmoidnet._inputs as inputs
 
     rng = np.random.default_rng(6)
     X = rng.normal(size=(3000, 5))
@@ -165,10 +164,10 @@ def test_gathered_rows_match_materialised_rows(monkeypatch):
     layout = ParameterLayout(5, 30, 1)
     theta = rng.normal(scale=0.5, size=layout.n_parameters)
     copied = NetworkKernel(X, Y, layout=layout, rows=rows)
-    assert copied.X is None
-    monkeypatch.setattr(network, "_COPY_BYTES", 0)
+    assert not copied.data.gathers_inputs
+    monkeypatch.setattr(inputs, "_COPY_BYTES", 0)
     gathered = NetworkKernel(X, Y, layout=layout, rows=rows)
-    assert gathered.rows is not None and gathered.X is not None
+    assert gathered.data.gathers_inputs
     loss_copied, gradient_copied = copied.loss_gradient(theta)
     loss_gathered, gradient_gathered = gathered.loss_gradient(theta)
     assert loss_copied == loss_gathered

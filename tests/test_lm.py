@@ -10,9 +10,13 @@ from sklearn.datasets import make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_sigmoidnet import SigmoidMLPRegressor, loss_and_gradient
-from sklearn_sigmoidnet._network import NetworkKernel, ParameterLayout
-from sklearn_sigmoidnet._solvers import levenberg_marquardt
+from sklearn_sigmoidnet import (
+    NetworkKernel,
+    ParameterLayout,
+    SigmoidMLPRegressor,
+    loss_and_gradient,
+)
+from sklearn_sigmoidnet.solvers import Objective, levenberg_marquardt
 
 
 def _kernel(n_outputs=1, weighted=True, alpha=0.3, sparse=False, seed=0):
@@ -107,9 +111,10 @@ def test_mu_ceiling_stops_a_converged_problem():
     def loss(theta):
         return 0.5 * float((theta - 1) @ (theta - 1))
 
-    result = levenberg_marquardt(
-        normal_equations, loss, np.zeros(3), max_iter=100, tol=0
+    objective = Objective(
+        None, n_parameters=3, loss=loss, normal_equations=normal_equations
     )
+    result = levenberg_marquardt(objective, np.zeros(3), max_iter=100, tol=0)
     np.testing.assert_allclose(result.theta, 1.0)
     assert result.stopped_by == "tol" and result.n_iter < 100
 
@@ -128,8 +133,9 @@ def test_a_vanishing_jacobian_stops_cleanly():
         Jtr[...] = 0.0
         return 1.0
 
-    result = levenberg_marquardt(
-        normal_equations, lambda theta: 1.0, np.zeros(4), max_iter=10, tol=0
+    objective = Objective(
+        None, n_parameters=4, loss=lambda theta: 1.0, normal_equations=normal_equations
     )
+    result = levenberg_marquardt(objective, np.zeros(4), max_iter=10, tol=0)
     assert result.stopped_by == "tol" and result.n_iter == 0
     np.testing.assert_array_equal(result.theta, 0.0)

@@ -25,8 +25,8 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info
 
 from sklearn_sigmoidnet import SigmoidMLPRegressor
+from sklearn_sigmoidnet._kernel import NetworkKernel
 from sklearn_sigmoidnet._layout import ParameterLayout
-from sklearn_sigmoidnet._network import NetworkKernel
 
 PINS = Path(__file__).with_name("pinned_bits.json")
 

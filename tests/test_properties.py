@@ -8,8 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_sigmoidnet import SigmoidMLPRegressor, loss_and_gradient
-from sklearn_sigmoidnet._network import ParameterLayout
+from sklearn_sigmoidnet import ParameterLayout, SigmoidMLPRegressor, loss_and_gradient
 
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]

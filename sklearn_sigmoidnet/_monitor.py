@@ -1,0 +1,88 @@
+"""The solvers' per-iteration callback during a fit: progress lines, validation
+scores and early stopping (keeping the weights of the best validation score)."""
+
+import time
+
+import numpy as np
+
+from ._kernel import NetworkKernel
+
+__all__ = ["TrainingMonitor", "weighted_r2"]
+
+
+def weighted_r2(Y_true, Y_pred, weights):
+    """R^2 averaged over outputs, as sklearn.metrics.r2_score (force_finite)."""
+    weights = np.ones(Y_true.shape[0]) if weights is None else weights
+    mean = weights @ Y_true / weights.sum()
+    residual = weights @ (Y_true - Y_pred) ** 2
+    total = weights @ (Y_true - mean) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(total > 0, 1 - residual / total, (residual == 0) * 1.0)
+    return float(np.mean(scores))
+
+
+class TrainingMonitor:
+    """``callback(iteration, theta, loss)`` for the solvers; a context manager.
+
+    Parameters
+    ----------
+    estimator : SigmoidMLPRegressor
+        Supplies ``verbose``, ``max_iter``, ``n_iter_no_change`` and ``tol``.
+    validation : tuple or None
+        ``(X, Y, weights)`` held out for early stopping, Y on the network's
+        scale (R^2 does not depend on the affine target map), or None.
+    layout : ParameterLayout
+    n_threads : int
+    """
+
+    def __init__(self, estimator, validation, layout, n_threads):
+        self.verbose = estimator.verbose
+        self.every = 1 if estimator.max_iter <= 200 else estimator.max_iter // 100
+        self.start = time.perf_counter()
+        self.patience = estimator.n_iter_no_change
+        self.tol = estimator.tol
+        self.no_improvement = 0
+        self.validation_scores = []
+        self.best_score = -np.inf
+        self.best_theta = None
+        self.kernel = None
+        if validation is not None:
+            X, self.Y, self.weights = validation
+            self.kernel = NetworkKernel(X, layout=layout, n_threads=n_threads)
+
+    def _score(self, theta):
+        """Validation R^2 at ``theta``; True when patience has run out."""
+        score = weighted_r2(self.Y, self.kernel.predict(theta), self.weights)
+        self.validation_scores.append(score)
+        if score < self.best_score + self.tol:
+            self.no_improvement += 1
+        else:
+            self.no_improvement = 0
+        if score > self.best_score:
+            self.best_score, self.best_theta = score, theta.copy()
+        return score, self.no_improvement >= self.patience
+
+    def __call__(self, iteration, theta, loss):
+        score, stop = None, False
+        if self.kernel is not None:
+            score, stop = self._score(theta)
+        if self.verbose and (iteration % self.every == 0 or iteration == 1 or stop):
+            line = f"Iteration {iteration:5d}, loss = {loss:.8g}"
+            if score is not None:
+                line += f", validation score = {score:.6f}"
+            print(f"{line}, time = {time.perf_counter() - self.start:.3f}s")
+        return stop
+
+    def report(self, n_iter, loss):
+        if self.verbose:
+            print(
+                f"Stopped after {n_iter} iterations, loss = {loss:.8g}, "
+                f"time = {time.perf_counter() - self.start:.3f}s"
+            )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.kernel is not None:
+            self.kernel.close()
