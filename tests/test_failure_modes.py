@@ -6,18 +6,23 @@ here also checks that no overflow or invalid-value warning escapes.
 
 import pickle
 import threading
-import warnings
 
 import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import InvalidParameterError
 
 import sklearn_sigmoidnet._kernel as kernel_module
-from sklearn_sigmoidnet import SigmoidMLPRegressor
+from sklearn_sigmoidnet import (
+    ParameterLayout,
+    SigmoidMLPRegressor,
+    glorot_uniform,
+    loss_and_gradient,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _data(n_samples=60, n_features=3, seed=0):
@@ -27,10 +32,12 @@ def _data(n_samples=60, n_features=3, seed=0):
     return X, y
 
 
-def _fit(model, X, y, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y, **kwargs)
+def _loss_of(model, X, y):
+    """Loss (1) plus penalty of the fitted weights, on the network's scale."""
+    layout = ParameterLayout(X.shape[1], model.n_hidden, 1)
+    W1, W2 = layout.unpack(model._theta())
+    Y = model._target_mapping.to_network(y.reshape(-1, 1))
+    return loss_and_gradient(X, Y, W1, W2, alpha=model.alpha)[0]
 
 
 def _assert_finite_model(model, X):
@@ -83,8 +90,12 @@ def test_string_data_is_rejected():
 
 def test_numeric_object_data_is_accepted():
     X, y = _data()
-    model = _fit(SigmoidMLPRegressor(n_hidden=2, max_iter=5), X.astype(object), y)
+    model = SigmoidMLPRegressor(n_hidden=2, max_iter=5).fit(X.astype(object), y)
     _assert_finite_model(model, X)
+    # object arrays of floats are those floats: the same fit, bit for bit
+    model.set_params(random_state=0).fit(X.astype(object), y)
+    floats = SigmoidMLPRegressor(n_hidden=2, max_iter=5, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(model.predict(X), floats.predict(X))
 
 
 @pytest.mark.parametrize("shape", [(0, 3), (5, 0)])
@@ -95,7 +106,7 @@ def test_empty_input_is_rejected(shape):
 
 def test_wrong_feature_count_at_predict():
     X, y = _data()
-    model = _fit(SigmoidMLPRegressor(n_hidden=2, max_iter=5), X, y)
+    model = SigmoidMLPRegressor(n_hidden=2, max_iter=5).fit(X, y)
     with pytest.raises(ValueError, match="3 features"):
         model.predict(X[:, :2])
 
@@ -130,7 +141,7 @@ def test_invalid_parameters_name_the_parameter(name, value):
 def test_huge_inputs_give_a_finite_model(solver):
     X, y = _data()
     model = SigmoidMLPRegressor(n_hidden=4, solver=solver, random_state=0)
-    model = _fit(model, X * 1e300, y)
+    model = model.fit(X * 1e300, y)
     predictions = _assert_finite_model(model, X * 1e300)
     # Saturated hidden units leave the best constant: predictions near the mean.
     assert abs(predictions.mean() - y.mean()) < y.std()
@@ -138,7 +149,7 @@ def test_huge_inputs_give_a_finite_model(solver):
 
 def test_overflowing_predict_raises_a_clear_error():
     X, y = _data()
-    model = _fit(SigmoidMLPRegressor(n_hidden=4, max_iter=20, random_state=0), X, y)
+    model = SigmoidMLPRegressor(n_hidden=4, max_iter=20, random_state=0).fit(X, y)
     X_hostile = np.array([[1e308, 1e308, 0.0], [1.0, 2.0, 3.0]])
     model.coefs_[0][0] = 10.0  # 1e308 * 10 - 1e308 * 10 = inf - inf = NaN
     model.coefs_[0][1] = -10.0
@@ -155,7 +166,7 @@ def test_overflowing_predict_raises_a_clear_error():
 def test_extreme_target_scales_keep_the_signal(scale, dtype, solver):
     X, y = _data(n_samples=200)
     model = SigmoidMLPRegressor(n_hidden=8, solver=solver, random_state=0)
-    model = _fit(model, X.astype(dtype), y * scale)
+    model = model.fit(X.astype(dtype), y * scale)
     predictions = _assert_finite_model(model, X.astype(dtype))
     assert predictions.dtype == (np.float64 if scale > 1e30 or scale < 1e-30 else dtype)
     # R^2 on y / scale: sklearn's r2_score would overflow squaring 1e306.
@@ -165,7 +176,7 @@ def test_extreme_target_scales_keep_the_signal(scale, dtype, solver):
 def test_target_range_wider_than_the_largest_float():
     X, y = _data(n_samples=200)
     y = y / np.abs(y).max() * 1.7e308  # y_max - y_min overflows
-    model = _fit(SigmoidMLPRegressor(n_hidden=8, random_state=0), X, y)
+    model = SigmoidMLPRegressor(n_hidden=8, random_state=0).fit(X, y)
     predictions = _assert_finite_model(model, X)
     assert r2_score(y / 1.7e308, predictions / 1.7e308) > 0.9
     # Extrapolation past the largest float is clipped, never inf.
@@ -175,15 +186,19 @@ def test_target_range_wider_than_the_largest_float():
 def test_constant_feature_single_sample_and_wide_network():
     X, y = _data(n_samples=5)
     X[:, 1] = 3.0
-    _assert_finite_model(_fit(SigmoidMLPRegressor(n_hidden=50), X, y), X)
-    _assert_finite_model(_fit(SigmoidMLPRegressor(n_hidden=3), X[:1], y[:1]), X)
+    wide = SigmoidMLPRegressor(n_hidden=50, random_state=0).fit(X, y)
+    predictions = _assert_finite_model(wide, X)
+    assert r2_score(y, predictions) > 0.99  # 50 units fit 5 samples
+    single = SigmoidMLPRegressor(n_hidden=3, random_state=0).fit(X[:1], y[:1])
+    predictions = _assert_finite_model(single, X)
+    np.testing.assert_allclose(predictions, y[0], rtol=1e-6)  # a constant target
 
 
 @pytest.mark.parametrize("value", [1e-300, 1e300, -3.0])
 def test_constant_target_of_any_magnitude(value):
     X, _ = _data()
     y = np.full(X.shape[0], value)
-    model = _fit(SigmoidMLPRegressor(n_hidden=3, random_state=0), X, y)
+    model = SigmoidMLPRegressor(n_hidden=3, random_state=0).fit(X, y)
     np.testing.assert_allclose(model.predict(X), value, rtol=1e-4)
 
 
@@ -192,9 +207,12 @@ def test_constant_target_of_any_magnitude(value):
 def test_gd_with_any_step_keeps_finite_weights(learning_rate):
     X, y = _data()
     model = SigmoidMLPRegressor(n_hidden=5, solver="gd", learning_rate=learning_rate)
-    model = _fit(model, X, y)
+    model = model.fit(X, y)
     _assert_finite_model(model, X)
     assert len(model.loss_curve_) == model.n_iter_
+    # loss_ is the loss of the weights kept, the last finite ones
+    assert model.loss_ == pytest.approx(_loss_of(model, X, y), rel=1e-10)
+    assert np.all(np.isfinite(model.loss_curve_))
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "gd", "lm"])
@@ -226,12 +244,25 @@ def test_keyboard_interrupt_keeps_the_last_weights(monkeypatch, solver, interrup
     _assert_finite_model(model, X)
     assert model.n_iter_ == len(model.loss_curve_) < interrupt_at + 1
     assert np.isfinite(model.loss_)
+    # the weights kept are those of the last completed iteration: the weights
+    # of a run stopped there by max_iter (or the initial ones)
+    monkeypatch.undo()
+    if model.n_iter_:
+        stopped = SigmoidMLPRegressor(
+            n_hidden=4, solver=solver, max_iter=model.n_iter_, tol=0, random_state=0
+        ).fit(X, y)
+        np.testing.assert_array_equal(model.predict(X), stopped.predict(X))
+        assert model.loss_curve_ == stopped.loss_curve_[: model.n_iter_]
+    else:
+        theta = glorot_uniform(ParameterLayout(3, 4, 1), np.random.RandomState(0))
+        np.testing.assert_array_equal(model._theta(), theta)
+    assert model.loss_ == pytest.approx(_loss_of(model, X, y), rel=1e-10)
 
 
 # ---------------------------------------------------------------- concurrency
 def test_concurrent_predictions_are_identical():
     X, y = _data(n_samples=3000)
-    model = _fit(SigmoidMLPRegressor(n_hidden=16, max_iter=20, random_state=0), X, y)
+    model = SigmoidMLPRegressor(n_hidden=16, max_iter=20, random_state=0).fit(X, y)
     expected = model.predict(X)
     results = [None] * 8
 
@@ -257,8 +288,7 @@ def test_fit_leaves_the_callers_arrays_alone(sparse):
     y_in, weights_in = y.copy(), weights.copy()
     for array in ([X_in.data] if sparse else [X_in]) + [y_in, weights_in]:
         array.flags.writeable = False
-    _fit(
-        SigmoidMLPRegressor(n_hidden=3, max_iter=5),
+    SigmoidMLPRegressor(n_hidden=3, max_iter=5).fit(
         X_in,
         y_in,
         sample_weight=weights_in,
@@ -273,7 +303,7 @@ def test_fit_leaves_the_callers_arrays_alone(sparse):
 # ---------------------------------------------------------------- persistence
 def test_pickle_and_joblib_round_trips(tmp_path):
     X, y = _data()
-    model = _fit(SigmoidMLPRegressor(n_hidden=5, max_iter=20, random_state=0), X, y)
+    model = SigmoidMLPRegressor(n_hidden=5, max_iter=20, random_state=0).fit(X, y)
     expected = model.predict(X)
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.predict(X), expected)

@@ -1,14 +1,14 @@
 """Property-based tests (hypothesis): the gradient and the estimator's contract."""
 
-import warnings
-
 import numpy as np
+import pytest
 from _reference import central_differences
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_sigmoidnet import ParameterLayout, SigmoidMLPRegressor, loss_and_gradient
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -107,13 +107,20 @@ def test_fit_predict_is_finite_or_a_documented_error(
         n_hidden=n_hidden, solver=solver, alpha=alpha, max_iter=15, random_state=0
     )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y, sample_weight=weights)
+        model.fit(X, y, sample_weight=weights)
     except ValueError as error:  # documented: all-zero weights
         assert weights is not None and not weights.any()
         assert "zero" in str(error)
         return
     for array in model.coefs_ + model.intercepts_:
         assert np.all(np.isfinite(array))
-    assert np.all(np.isfinite(model.predict(X)))
+    predictions = model.predict(X)
+    assert np.all(np.isfinite(predictions))
+    # and within what the output sigmoid's (0, 1) maps back to (with the
+    # default target_range: a third of y's range beyond either end)
+    low, high = model._target_mapping.to_target(np.array([[0.0], [1.0]])).ravel()
+    assert low < high
+    slack = 1e-6 * (abs(low) + abs(high))  # rounding, float32 predictions
+    assert np.all(predictions >= low - slack) and np.all(predictions <= high + slack)
+    kept = y if weights is None else y[weights > 0]
+    assert low <= kept.min() and kept.max() <= high

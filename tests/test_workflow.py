@@ -1,35 +1,40 @@
 """The scikit-learn user's workflow: early stopping, partial_fit, metadata
-routing, progress lines, the command line, and grid search on a dask cluster."""
-
-import warnings
+routing, and grid search on a dask cluster."""
 
 import joblib
 import numpy as np
 import pytest
 import sklearn
-from sklearn.datasets import make_friedman1
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_sigmoidnet import SigmoidMLPRegressor
-from sklearn_sigmoidnet.__main__ import main
+from sklearn_sigmoidnet import SigmoidMLPRegressor, loss_and_gradient
+
+ignore_convergence = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)
 
 
-@pytest.fixture(scope="module")
-def noisy():
-    X, y = make_friedman1(n_samples=400, noise=3.0, random_state=0)
-    return StandardScaler().fit_transform(X), y
+def _held_out(n_samples, fraction=0.1, random_state=0):
+    """The rows early stopping holds out (see _split_validation)."""
+    order = np.random.RandomState(random_state).permutation(n_samples)
+    return np.sort(order[: int(np.ceil(fraction * n_samples))])
 
 
-def _quiet_fit(model, X, y, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y, **kwargs)
+def _weights(model):
+    return [w.copy() for w in model.coefs_ + model.intercepts_]
+
+
+def _assert_same_weights(first, second):
+    for a, b in zip(_weights(first), _weights(second), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 # ------------------------------------------------------------ early stopping
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("solver", ["lbfgs", "gd", "lm"])
 def test_early_stopping_every_solver(noisy, solver):
     X, y = noisy
@@ -43,9 +48,7 @@ def test_early_stopping_every_solver(noisy, solver):
         n_iter_no_change=5,
         random_state=0,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)  # not a max_iter stop
-        model.fit(X, y)
+    model.fit(X, y)  # not a max_iter stop: a ConvergenceWarning is an error
     scores = model.validation_scores_
     assert len(scores) == model.n_iter_ < 2000
     assert model.best_validation_score_ == max(scores)
@@ -59,38 +62,59 @@ def test_early_stopping_every_solver(noisy, solver):
     )
 
 
+@ignore_convergence
 def test_early_stopping_respects_sample_weights(noisy):
     X, y = noisy
     weights = np.ones_like(y)
     weights[::2] = 0.0
-    model = SigmoidMLPRegressor(
-        n_hidden=5, early_stopping=True, max_iter=50, tol=0, random_state=0
-    )
-    _quiet_fit(model, X, y, sample_weight=weights)
+    kwargs = dict(n_hidden=5, early_stopping=True, max_iter=50, tol=0, random_state=0)
+    model = SigmoidMLPRegressor(**kwargs)
+    model.fit(X, y, sample_weight=weights)
     assert len(model.validation_scores_) == model.n_iter_
     with pytest.raises(ValueError, match="too few samples"):
         SigmoidMLPRegressor(early_stopping=True).fit(X[:10], y[:10])
+    # The zero-weight half counts nowhere: the best validation score is the
+    # R^2 of the kept weights on the held-out rows of non-zero weight ...
+    held_out = _held_out(len(y))
+    counted = held_out[weights[held_out] > 0]
+    assert 0 < len(counted) < len(held_out)
+    assert model.best_validation_score_ == pytest.approx(
+        r2_score(y[counted], model.predict(X[counted])), abs=1e-12
+    )
+    # ... and spoiling those rows (inputs and targets) changes no score, no
+    # weight and no loss, to the last bit.
+    X_spoiled, y_spoiled = X.copy(), y.copy()
+    X_spoiled[::2] *= 50.0
+    y_spoiled[::2] = 1e3
+    spoiled = SigmoidMLPRegressor(**kwargs).fit(
+        X_spoiled, y_spoiled, sample_weight=weights
+    )
+    assert spoiled.validation_scores_ == model.validation_scores_
+    assert spoiled.loss_curve_ == model.loss_curve_
+    _assert_same_weights(spoiled, model)
 
 
+@ignore_convergence
 def test_without_early_stopping_there_are_no_validation_scores(noisy):
     X, y = noisy
-    model = _quiet_fit(SigmoidMLPRegressor(n_hidden=3, max_iter=5), X, y)
+    model = SigmoidMLPRegressor(n_hidden=3, max_iter=5).fit(X, y)
     assert model.validation_scores_ is None and model.best_validation_score_ is None
 
 
+@ignore_convergence
 def test_verbose_shows_the_validation_score(noisy, capsys):
     X, y = noisy
-    _quiet_fit(
-        SigmoidMLPRegressor(
-            n_hidden=3, max_iter=3, tol=0, early_stopping=True, verbose=True
-        ),
-        X,
-        y,
+    model = SigmoidMLPRegressor(
+        n_hidden=3, max_iter=3, tol=0, early_stopping=True, verbose=True
     )
+    model.fit(X, y)
     out = capsys.readouterr().out
     assert "Iteration     1, loss = " in out
     assert "validation score = " in out and "time = " in out
     assert "Stopped after 3 iterations" in out
+    for iteration, score in enumerate(model.validation_scores_, start=1):
+        assert f"Iteration {iteration:5d}, " in out
+        assert f"validation score = {score:.6f}, time = " in out
 
 
 # --------------------------------------------------------------- partial_fit
@@ -115,9 +139,101 @@ def test_partial_fit_fixes_the_mapping_with_its_first_batch(noisy):
     model.partial_fit(X[50:], y[50:] * 10)  # later values outside the range
     np.testing.assert_array_equal(model.target_min_, first[0])
     np.testing.assert_array_equal(model.target_max_, first[1])
-    assert np.all(np.isfinite(model.predict(X)))
+    predictions = model.predict(X)
+    assert np.all(np.isfinite(predictions))
+    # documented: predictions never leave a third of the range beyond its ends
+    span = first[1][0] - first[0][0]
+    assert np.all(predictions >= first[0][0] - span / 3 - 1e-9 * span)
+    assert np.all(predictions <= first[1][0] + span / 3 + 1e-9 * span)
     with pytest.raises(ValueError, match="features"):
         model.partial_fit(X[:, :3], y)
+
+
+def _partial_fits(batches, **kwargs):
+    model = SigmoidMLPRegressor(n_hidden=6, random_state=0, **kwargs)
+    for X, y, weights in batches:
+        model.partial_fit(X, y, sample_weight=weights)
+    return model
+
+
+def test_partial_fit_does_not_depend_on_the_order_of_a_batch(noisy):
+    X, y = noisy
+    rng = np.random.default_rng(0)
+    batches = [(X[i : i + 100], y[i : i + 100]) for i in (0, 100, 200)]
+    permuted = []
+    for X_batch, y_batch in batches:
+        order = rng.permutation(len(y_batch))
+        permuted.append((X_batch[order], y_batch[order], None))
+    first = _partial_fits([(X_batch, y_batch, None) for X_batch, y_batch in batches])
+    second = _partial_fits(permuted)
+    _assert_same_weights(first, second)
+    assert first.loss_curve_ == second.loss_curve_
+    np.testing.assert_array_equal(first._velocity, second._velocity)
+
+
+def test_partial_fit_integer_weights_are_repeated_rows(noisy):
+    X, y = noisy
+    rng = np.random.default_rng(1)
+    weighted, repeated = [], []
+    for i in (0, 100, 200):
+        X_batch, y_batch = X[i : i + 100], y[i : i + 100]
+        counts = rng.integers(1, 4, size=100)
+        weighted.append((X_batch, y_batch, counts.astype(float)))
+        order = rng.permutation(counts.sum())
+        repeated.append(
+            (
+                np.repeat(X_batch, counts, axis=0)[order],
+                np.repeat(y_batch, counts)[order],
+                None,
+            )
+        )
+    first, second = _partial_fits(weighted), _partial_fits(repeated)
+    _assert_same_weights(first, second)
+    assert first.loss_curve_ == second.loss_curve_
+
+
+def test_partial_fit_zero_weight_drops_a_row(noisy):
+    X, y = noisy
+    weights = np.ones(100)
+    weights[[3, 50, 77]] = 0.0
+    y_spoiled = y[:100].copy()
+    y_spoiled[[3, 50, 77]] = 1e4  # would move the target mapping
+    with_zeros = _partial_fits([(X[:100], y_spoiled, weights)] * 3)
+    kept = weights > 0
+    without = _partial_fits([(X[:100][kept], y[:100][kept], None)] * 3)
+    _assert_same_weights(with_zeros, without)
+    assert with_zeros.loss_curve_ == without.loss_curve_
+    np.testing.assert_array_equal(with_zeros.target_max_, without.target_max_)
+
+
+def test_partial_fit_loss_is_the_weighted_mean_over_the_batch(noisy):
+    X, y = noisy
+    weights = np.random.default_rng(2).uniform(0.5, 2.0, size=100)
+    model = _partial_fits([(X[:100], y[:100], weights)])
+    W1 = np.vstack([model.coefs_[0], model.intercepts_[0]])
+    W2 = np.vstack([model.coefs_[1], model.intercepts_[1]])
+    Y = model._target_mapping.to_network(y[:100].reshape(-1, 1))
+    loss, _, _ = loss_and_gradient(
+        X[:100], Y, W1, W2, sample_weight=weights, alpha=model.alpha
+    )
+    assert model.loss_curve_ == [model.loss_]
+    assert model.loss_ == pytest.approx(loss, rel=1e-12)
+
+
+def test_partial_fit_steps_are_gradient_descent_steps_with_momentum(noisy):
+    """Three partial_fit calls on one batch are fit(solver="gd", max_iter=3):
+    the velocity carries over between calls."""
+    X, y = noisy
+    kwargs = dict(n_hidden=6, learning_rate=0.3, momentum=0.7, random_state=0)
+    model = SigmoidMLPRegressor(solver="lbfgs", **kwargs)  # solver is ignored
+    for _ in range(3):
+        model.partial_fit(X, y)
+    fitted = SigmoidMLPRegressor(solver="gd", max_iter=3, tol=0.0, **kwargs)
+    with pytest.warns(ConvergenceWarning):
+        fitted.fit(X, y)
+    _assert_same_weights(model, fitted)
+    assert model.loss_curve_ == fitted.loss_curve_
+    assert model.n_iter_ == fitted.n_iter_ == 3
 
 
 def test_target_bounds_are_validated(noisy):
@@ -127,18 +243,18 @@ def test_target_bounds_are_validated(noisy):
             SigmoidMLPRegressor(target_bounds=bounds).fit(X, y)
 
 
+@ignore_convergence
 def test_fit_after_partial_fit_starts_afresh(noisy):
     X, y = noisy
     model = SigmoidMLPRegressor(n_hidden=3, max_iter=5, random_state=0)
     model.partial_fit(X, y)
-    _quiet_fit(model, X, y)
-    fresh = _quiet_fit(
-        SigmoidMLPRegressor(n_hidden=3, max_iter=5, random_state=0), X, y
-    )
+    model.fit(X, y)
+    fresh = SigmoidMLPRegressor(n_hidden=3, max_iter=5, random_state=0).fit(X, y)
     np.testing.assert_array_equal(model.predict(X), fresh.predict(X))
 
 
 # ---------------------------------------------------------- metadata routing
+@ignore_convergence
 def test_sample_weight_is_routed_through_pipeline_and_grid_search(noisy):
     X, y = noisy
     weights = np.ones_like(y)
@@ -156,9 +272,7 @@ def test_sample_weight_is_routed_through_pipeline_and_grid_search(noisy):
         search = GridSearchCV(
             pipeline, {"sigmoidmlpregressor__alpha": [1e-4, 1e-2]}, cv=KFold(3)
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            search.fit(X, y_spoiled, sample_weight=weights)
+        search.fit(X, y_spoiled, sample_weight=weights)
     model = search.best_estimator_[-1]
     # the outliers had zero weight: they moved neither the target mapping ...
     assert model.target_max_[0] == y[100:].max()
@@ -166,79 +280,16 @@ def test_sample_weight_is_routed_through_pipeline_and_grid_search(noisy):
     assert search.best_estimator_.score(X[100:], y[100:]) > 0.5
 
 
-# --------------------------------------------------------------- command line
-def _write_csv(path, X, y, extra=None):
-    header = [f"x{j}" for j in range(X.shape[1])] + ["target"]
-    lines = [",".join(header + ([extra[0]] if extra else []))]
-    for i, (row, value) in enumerate(zip(X, y, strict=True)):
-        cells = [repr(float(v)) for v in row] + [repr(float(value))]
-        if extra:
-            cells.append(extra[1](i))
-        lines.append(",".join(cells))
-    path.write_text("\n".join(lines) + "\n")
-
-
-def test_cli_demo_runs(capsys):
-    assert main(["--max-iter", "5"]) == 0
-    out = capsys.readouterr().out
-    assert "diabetes" in out and "Friedman" in out and "MLPRegressor" in out
-
-
-def test_cli_fits_a_csv_saves_and_plots(tmp_path, capsys, noisy):
-    X, y = noisy
-    csv_path = tmp_path / "mine.csv"
-    _write_csv(csv_path, X[:200], y[:200])
-    model_path = tmp_path / "model.joblib"
-    plot_path = tmp_path / "loss.png"
-    try:
-        import matplotlib  # noqa: F401
-
-        has_matplotlib = True
-    except ImportError:
-        has_matplotlib = False
-    arguments = ["--csv", str(csv_path), "--target", "target", "--cv", "3"]
-    arguments += ["--max-iter", "30", "--save", str(model_path)]
-    arguments += ["--plot", str(plot_path)]
-    code = main(arguments)
-    out, err = capsys.readouterr()
-    assert "mean R2" in out and "SigmoidMLPRegressor" in out and "MLPRegressor" in out
-    pipeline = joblib.load(model_path)
-    assert pipeline.predict(X[:5]).shape == (5,)
-    if has_matplotlib:
-        assert code == 0 and plot_path.stat().st_size > 0
-    else:
-        assert code == 2 and "matplotlib is not installed" in err
-
-
-def test_cli_names_a_non_numeric_column(tmp_path, capsys, noisy):
-    X, y = noisy
-    csv_path = tmp_path / "bad.csv"
-    _write_csv(csv_path, X[:20], y[:20], extra=("city", lambda i: f"town{i}"))
-    assert main(["--csv", str(csv_path), "--target", "target"]) == 2
-    assert "column 'city' is not numeric" in capsys.readouterr().err
-    assert main(["--csv", str(csv_path), "--target", "price"]) == 2
-    assert "no column 'price'" in capsys.readouterr().err
-
-
-def test_cli_help_documents_every_option(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--help"])
-    assert exit_info.value.code == 0
-    out = capsys.readouterr().out
-    for option in ["--csv", "--target", "--save", "--plot", "--cv", "--n-hidden"]:
-        assert option in out
-
-
 # ----------------------------------------------------------- dask cluster
+@pytest.mark.slow
+@ignore_convergence
 def test_grid_search_on_a_dask_cluster_matches_serial(noisy):
     import distributed  # in the test extra: a missing install fails, never skips
 
     X, y = noisy
     grid = {"n_hidden": [3, 8], "alpha": [1e-4, 1e-2]}
     estimator = SigmoidMLPRegressor(max_iter=40, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        serial = GridSearchCV(estimator, grid, cv=3).fit(X, y)
+    serial = GridSearchCV(estimator, grid, cv=3).fit(X, y)
     with (
         distributed.LocalCluster(
             n_workers=2,
