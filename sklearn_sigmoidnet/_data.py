@@ -250,7 +250,14 @@ class TargetMapping:
         info = np.finfo(np.float32)
         extreme = max(np.max(np.abs(self.y_min)), np.max(np.abs(self.y_max)))
         resolution = np.min(self.span / self.prescale)
-        return extreme * 4 < info.max and resolution >= info.tiny * 2**24
+        # float32's spacing near the largest |y| must resolve y's range to
+        # 1 part in 2^16 (an offset target such as 1e4 + 1e-3 s would not)
+        spacing = extreme * float(info.eps)
+        return bool(
+            extreme * 4 < info.max
+            and resolution >= info.tiny * 2**24
+            and spacing <= resolution * 2.0**-16
+        )
 
 
 def constant_prediction_loss(Y, weights, output_range):

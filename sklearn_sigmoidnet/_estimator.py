@@ -471,7 +471,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         self._target_mapping = mapping
         self.target_min_, self.target_max_ = mapping.y_min, mapping.y_max
         self._record(result, loss, monitor if validation is not None else None)
-        self._warn_about(result)
+        self._warn_about(result, incremental)
         return self
 
     def _training_kernel(self, X, Y, sample_weight, mapping, output_range, n_threads):
@@ -550,8 +550,8 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         self.validation_scores_ = None if monitor is None else monitor.validation_scores
         self.best_validation_score_ = None if monitor is None else monitor.best_score
 
-    def _warn_about(self, result):
-        if result.reached_max_iter:
+    def _warn_about(self, result, incremental):
+        if result.reached_max_iter and not incremental:  # partial_fit: 1 step
             warnings.warn(
                 f"SigmoidMLPRegressor (solver={self.solver!r}): the maximum number "
                 f"of iterations ({self.max_iter}) or loss evaluations "

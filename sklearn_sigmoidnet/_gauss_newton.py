@@ -180,12 +180,12 @@ class NormalEquations:
         tests and small problems): ``0.5 ||r||^2`` is the loss."""
         theta = np.asarray(theta)
         forward = forward_weights(self.layout, theta, self.data.dtype)
-        parts = [
-            self._jacobian(block, self.workspaces[0], theta, forward)
-            for block in range(len(self.blocks))
-        ]
-        residuals = [residual.copy() for residual, _ in parts]
-        jacobians = [jacobian.astype(self.data.dtype) for _, jacobian in parts]
+        residuals, jacobians = [], []
+        workspace = self.workspaces[0]
+        for block in range(len(self.blocks)):  # copied before the next block
+            residual, jacobian = self._jacobian(block, workspace, theta, forward)
+            residuals.append(residual.copy())
+            jacobians.append(jacobian.astype(self.data.dtype, copy=True))
         alpha_over_S, mask = self.penalty
         if alpha_over_S:
             penalised = np.flatnonzero(mask)

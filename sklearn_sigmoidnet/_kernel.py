@@ -7,6 +7,8 @@ Gauss-Newton (:mod:`._gauss_newton`). Every solver, the estimator's
 ``predict`` and :func:`loss_and_gradient` go through it.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -26,17 +28,22 @@ from ._network import (
     total_loss,
 )
 from ._runner import BlockRunner
+from ._threads import blas_single_threaded
 from ._workspace import Workspace
 
 __all__ = ["NetworkKernel", "loss_and_gradient"]
 
 
-# Inputs or weights of huge magnitude can overflow X W1 (tanh(+-inf) = +-1 is
-# harmless; inf - inf gives NaN). The callers check the results instead: the
-# solvers treat a non-finite loss as a failed step, predict raises. So the
-# kernel does not warn.
+@contextmanager
 def _overflow_is_handled():
-    return np.errstate(over="ignore", invalid="ignore")
+    """BLAS on one thread (the runner parallelises over blocks itself; a fit
+    has set this already, which makes it cheap), and no overflow warnings:
+    inputs or weights of huge magnitude can overflow X W1 (tanh(+-inf) = +-1
+    is harmless; inf - inf gives NaN), and the callers check the results
+    instead (the solvers treat a non-finite loss as a failed step, predict
+    raises)."""
+    with blas_single_threaded(), np.errstate(over="ignore", invalid="ignore"):
+        yield
 
 
 class NetworkKernel:
@@ -107,7 +114,8 @@ class NetworkKernel:
             )
             for _ in range(self.runner.n_threads)
         ]
-        self._penalty = (self.alpha / data.weight_sum, layout.penalty_mask(self.dtype))
+        alpha_over_S = self.alpha / data.weight_sum if data.weight_sum else 0.0
+        self._penalty = (alpha_over_S, layout.penalty_mask(self.dtype))
         self._single_output = layout.n_outputs == 1 and not data.sparse
         self._partial_losses = np.empty(len(data.blocks), dtype=np.float64)
         self._gradients = None  # GradientPartials, made on first use
@@ -250,7 +258,7 @@ class NetworkKernel:
         return self._normal_equations
 
     def normal_equations(self, theta, JtJ, Jtr):
-        """Fill ``J^T J`` (upper triangle) and ``J^T r``; return the loss.
+        """Fill ``J^T J`` (both triangles) and ``J^T r``; return the loss.
 
         ``JtJ`` is a Fortran-ordered float64 ``(P, P)`` array and ``Jtr`` a
         float64 ``(P,)`` array, both overwritten. Memory beyond them is

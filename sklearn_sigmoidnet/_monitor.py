@@ -54,7 +54,7 @@ class TrainingMonitor:
         """Validation R^2 at ``theta``; True when patience has run out."""
         score = weighted_r2(self.Y, self.kernel.predict(theta), self.weights)
         self.validation_scores.append(score)
-        if score < self.best_score + self.tol:
+        if not score >= self.best_score + self.tol:  # NaN is no improvement
             self.no_improvement += 1
         else:
             self.no_improvement = 0

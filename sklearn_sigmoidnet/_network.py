@@ -264,6 +264,8 @@ def total_loss(partial_losses, theta, penalty_mask, *, weight_sum, weighted, alp
     squared_error = 0.25 * float(np.sum(partial_losses))
     if not weighted:
         squared_error /= weight_sum
-    penalised = theta * penalty_mask
-    penalty = 0.5 * alpha / weight_sum * float(np.vdot(penalised, penalised))
+    penalty = 0.0
+    if alpha:  # (0 * inf would be NaN for weights whose squares overflow)
+        penalised = theta * penalty_mask
+        penalty = 0.5 * alpha / weight_sum * float(np.vdot(penalised, penalised))
     return 0.5 * squared_error + penalty

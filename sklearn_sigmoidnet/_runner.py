@@ -43,6 +43,8 @@ def block_bounds(n_rows, n_hidden, itemsize):
     >>> block_bounds(10_000, n_hidden=50, itemsize=8)
     array([    0,  2560,  5120,  7680, 10000])
     """
+    if n_rows == 0:
+        return np.zeros(2, dtype=np.intp)  # one empty block
     rows = _BLOCK_BYTES // max(1, n_hidden * itemsize)
     rows = int(min(_MAX_BLOCK_ROWS, max(_MIN_BLOCK_ROWS, rows)))
     n_blocks = max(1, -(-n_rows // rows))

@@ -9,6 +9,7 @@ import os
 import threading
 from contextlib import contextmanager
 
+import threadpoolctl
 from joblib import cpu_count
 from threadpoolctl import ThreadpoolController
 
@@ -51,10 +52,24 @@ def effective_n_threads(n_jobs):
     return int(n_jobs)
 
 
+def _release_openblas_control():
+    """Let the current thread set OpenBLAS's limits.
+
+    OpenBLAS (without OpenMP) has one process-wide thread pool, and
+    threadpoolctl 3.8 lets only one "controlling" thread change its size,
+    silently ignoring the others. The limit below may be set by one thread
+    and restored by another, so each of them takes control first.
+    """
+    controller = getattr(threadpoolctl, "OpenBLASController", None)
+    if hasattr(controller, "clear_controlling_thread"):
+        controller.clear_controlling_thread(force=True)
+
+
 class _BlasLimit:
     """One process-wide limit of BLAS to a single thread, reference-counted so
     that fits and predictions running at once in several threads set it once
-    and restore the original limits once, when the last of them ends."""
+    and restore the original limits once, when the last of them ends,
+    whichever threads those are."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -67,14 +82,18 @@ class _BlasLimit:
             if self._controller is None:
                 self._controller = ThreadpoolController()
             if self._users == 0:
+                _release_openblas_control()
                 self._limit = self._controller.limit(limits=1, user_api="blas")
+                _release_openblas_control()
             self._users += 1
 
     def exit(self):
         with self._lock:
             self._users -= 1
             if self._users == 0:
+                _release_openblas_control()
                 self._limit.restore_original_limits()
+                _release_openblas_control()
                 self._limit = None
 
 

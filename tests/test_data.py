@@ -1,11 +1,16 @@
 """_data: the canonical order of the samples, the target mapping and the loss
 of the best constant prediction (the unit of tol)."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
 
 import sklearn_sigmoidnet._data as data_module
+from sklearn_sigmoidnet import SigmoidMLPRegressor
 from sklearn_sigmoidnet._data import (
     TargetMapping,
     canonical_samples,
@@ -279,3 +284,25 @@ def test_constant_prediction_loss_of_equivalent_data_sets_is_the_same_bits(
     monkeypatch.setattr(data_module, "_CHUNK_ROWS", 16)
     chunked = constant_prediction_loss(Y[rows], weights, (0.2, 0.8))
     assert chunked == pytest.approx(first, rel=1e-13)
+
+
+# Found by review: each of these failed before its fix.
+def test_fits_float32_of_an_offset_range():
+    # float32's spacing at 1.0 is 1.2e-7: the range 1e-9 is not resolved at all
+    mapping = TargetMapping.fit(np.array([[1.0], [1.0 + 1e-9]]), (0.2, 0.8))
+    assert not mapping.fits_float32()  # fails: True
+
+
+def test_float32_predictions_keep_an_offset_targets_signal():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)).astype(np.float32)
+    signal = np.sin(X[:, 0]) + 0.5 * X[:, 1]
+    y = 1e4 + 1e-3 * signal.astype(np.float64)  # float32 spacing at 1e4: 1e-3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SigmoidMLPRegressor(n_hidden=8, random_state=0).fit(X, y)
+    as_float64 = model.predict(X.astype(np.float64))
+    predictions = model.predict(X)
+    assert r2_score(signal, (as_float64 - 1e4) / 1e-3) > 0.99
+    # fails: float32 predictions take 5 distinct values, R^2 0.87
+    assert r2_score(signal, (predictions.astype(np.float64) - 1e4) / 1e-3) > 0.99

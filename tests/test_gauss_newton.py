@@ -184,3 +184,20 @@ def test_jacobian_pieces_are_nearly_equal():
     assert len(sizes) == 4 and max(sizes) <= 300 and max(sizes) - min(sizes) <= 1
     assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
     assert list(gauss_newton._pieces(0, 5, 300)) == [(0, 5)]
+
+
+# Found by review: each of these failed before its fix.
+def test_residuals_jacobian_of_several_jacobian_blocks():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 10))
+    Y = rng.uniform(0.2, 0.8, size=(3000, 1))
+    layout = ParameterLayout(10, 8, 1)  # 97 weights: 1351 rows per Jacobian block
+    theta = rng.normal(size=layout.n_parameters)
+    with NetworkKernel(X, Y, layout=layout) as kernel:
+        residuals, jacobian = kernel.residuals_jacobian(theta)
+        assert len(kernel._normal_equations.blocks) == 3
+    W1, W2 = layout.unpack(theta)
+    loss, dW1, dW2 = loss_and_gradient(X, Y, W1, W2)
+    np.testing.assert_allclose(0.5 * residuals @ residuals, loss, rtol=1e-12)
+    # J^T r is the gradient (docstring: 0.5 ||r||^2 is the loss): fails
+    np.testing.assert_allclose(jacobian.T @ residuals, layout.pack(dW1, dW2), rtol=1e-8)

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 import sklearn_sigmoidnet._inputs as inputs_module
 import sklearn_sigmoidnet._runner as runner_module
 from sklearn_sigmoidnet import NetworkKernel, ParameterLayout, loss_and_gradient
+from sklearn_sigmoidnet._runner import block_bounds
 from sklearn_sigmoidnet._threads import blas_single_threaded
 
 
@@ -357,3 +358,16 @@ def test_huge_weights_give_no_warning():
         assert kernel.loss(huge_W1) == loss
         kernel.loss_gradient(theta * 1e300)  # NaN or not: no warning
         kernel.predict(theta * 1e300)
+
+
+# Found by review: each of these failed before its fix.
+def test_block_bounds_of_no_rows():
+    bounds = block_bounds(0, 5, 8)  # fails: ZeroDivisionError
+    assert bounds[0] == 0 and bounds[-1] == 0
+
+
+def test_predict_on_no_rows():
+    layout = ParameterLayout(3, 4, 1)
+    theta = np.zeros(layout.n_parameters)
+    with NetworkKernel(np.zeros((0, 3)), layout=layout) as kernel:  # fails
+        assert kernel.predict(theta).shape == (0, 1)

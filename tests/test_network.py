@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from _reference import central_differences, reference_loss_and_gradient
 from scipy.special import expit
 
-from sklearn_sigmoidnet import ParameterLayout, loss_and_gradient
+from sklearn_sigmoidnet import NetworkKernel, ParameterLayout, loss_and_gradient
 from sklearn_sigmoidnet._inputs import BlockData
 from sklearn_sigmoidnet._network import (
     CONSTANT_UNIT,
@@ -256,3 +256,21 @@ def test_total_loss_from_partial_sums():
     # weighted partials already carry w/S
     loss = total_loss(partial, theta, mask, weight_sum=3.0, weighted=True, alpha=0.0)
     assert loss == pytest.approx(0.5 * 3.0, rel=1e-15)
+
+
+# Found by review: each of these failed before its fix.
+def test_alpha_zero_loss_of_huge_weights_is_finite():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(500, 6))
+    Y = rng.uniform(0.2, 0.8, size=(500, 1))
+    layout = ParameterLayout(6, 10, 1)
+    theta = rng.normal(scale=0.5, size=layout.n_parameters)
+    theta[: layout.size1] *= 1e300  # saturates every hidden unit; finite H
+    with NetworkKernel(X, Y, layout=layout, alpha=0.0) as kernel:
+        loss, gradient = kernel.loss_gradient(theta)
+    W1, W2 = layout.unpack(theta)
+    Z = (X @ W1[:-1] + W1[-1] > 0).astype(float)
+    Yhat = 1 / (1 + np.exp(-(Z @ W2[:-1] + W2[-1])))
+    assert np.all(np.isfinite(gradient))  # passes
+    expected = 0.5 * np.mean((Yhat - Y) ** 2)
+    assert loss == pytest.approx(expected, rel=1e-12)  # fails: loss is nan

@@ -6,7 +6,9 @@ import sys
 import threading
 
 import joblib
+import numpy  # noqa: F401
 import pytest
+import scipy.linalg  # noqa: F401
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import sklearn_sigmoidnet._threads as threads_module
@@ -121,8 +123,6 @@ def _blas_threads():
 def two_blas_threads():
     """BLAS at two threads for the test (whatever the machine's default), the
     original limits restored afterwards."""
-    import numpy  # noqa: F401  (BLAS loaded)
-    import scipy.linalg  # noqa: F401
 
     with threadpool_limits(limits=2, user_api="blas"):
         before = _blas_threads()
@@ -183,3 +183,42 @@ def test_blas_limit_from_four_threads_at_once(two_blas_threads):
         assert all(n == 1 for n in _blas_threads())
     assert _blas_threads() == two_blas_threads
     assert threads_module._BLAS_LIMIT._users == 0
+
+
+# Found by review: each of these failed before its fix.
+def _blas_threads():
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_blas_is_limited_in_a_thread_after_the_main_thread_used_it():
+    with threadpool_limits(limits=2, user_api="blas"):
+        with blas_single_threaded():  # e.g. a fit on the main thread
+            pass
+        seen = []
+
+        def work():
+            with blas_single_threaded():  # e.g. a predict in a worker thread
+                seen.append(_blas_threads())
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        worker.join()
+        assert all(n == 1 for n in seen[0])  # fails: [2, 2]
+
+
+def test_blas_limits_are_restored_when_a_thread_leaves_last():
+    with threadpool_limits(limits=2, user_api="blas"):
+        entered, release = threading.Event(), threading.Event()
+
+        def work():
+            with blas_single_threaded():
+                entered.set()
+                release.wait(timeout=30)
+
+        worker = threading.Thread(target=work)
+        with blas_single_threaded():
+            worker.start()
+            entered.wait(timeout=30)
+        release.set()
+        worker.join()
+        assert all(n == 2 for n in _blas_threads())  # fails: BLAS stuck at 1

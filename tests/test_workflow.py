@@ -1,6 +1,8 @@
 """The scikit-learn user's workflow: early stopping, partial_fit, metadata
 routing, and grid search on a dask cluster."""
 
+import warnings
+
 import joblib
 import numpy as np
 import pytest
@@ -306,3 +308,15 @@ def test_grid_search_on_a_dask_cluster_matches_serial(noisy):
         parallel.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
     )
     assert parallel.best_params_ == serial.best_params_
+
+
+# Found by review: each of these failed before its fix.
+def test_partial_fit_does_not_warn_about_max_iter():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = X[:, 0] + 0.1 * rng.normal(size=50)
+    model = SigmoidMLPRegressor(n_hidden=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.partial_fit(X, y)  # fails: ConvergenceWarning (max_iter=200)
+        model.partial_fit(X, y)

@@ -35,7 +35,7 @@ def gradient_descent(
     ``tol=0`` never stops early, however momentum makes single steps
     oscillate), or after ``max_iter`` iterations. A step that makes the loss
     or the gradient non-finite is undone and ends the run
-    (``stopped_by="diverged"``).
+    (``stopped_by="diverged"``), with the velocity set to zero.
 
     Parameters
     ----------
@@ -86,6 +86,7 @@ def gradient_descent(
                 candidate = theta + velocity
                 new_loss = objective.loss_gradient(candidate, gradient)
                 if not _all_finite(new_loss, gradient, candidate):
+                    velocity[...] = 0.0
                     detail = (
                         f"Gradient descent diverged at iteration {iteration}: the "
                         "loss became non-finite. The last finite weights are kept; "

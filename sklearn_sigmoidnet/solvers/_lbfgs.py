@@ -78,7 +78,7 @@ def lbfgs(objective, theta, *, max_iter, tol, callback=None, max_fun=15000):
     def scipy_callback(intermediate_result):
         last["theta"][...] = intermediate_result.x
         last["loss"] = float(intermediate_result.fun) * scale
-        if iterations.completed(last["theta"], last["loss"]):
+        if iterations.completed(last["theta"].copy(), last["loss"]):
             last["stop"] = True
             raise StopIteration  # SciPy ends the run and keeps this iterate
 
@@ -101,6 +101,10 @@ def lbfgs(objective, theta, *, max_iter, tol, callback=None, max_fun=15000):
         return iterations.result(last["theta"], last["loss"], "callback")
     theta, loss = result.x, float(result.fun)
     if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
+        if function.best_theta is None:  # not one finite point, the start included
+            detail = "the loss is not finite at the starting point"
+            start = np.array(theta if np.all(np.isfinite(theta)) else last["theta"])
+            return iterations.result(start, np.inf, "diverged", detail)
         theta, loss = function.best_theta, function.best_loss
     if result.status == 1:
         stopped_by = "max_fun" if function.n_calls >= max_fun else "max_iter"

@@ -144,6 +144,9 @@ def levenberg_marquardt(
     iterations = Iterations(callback, max_iter=max_iter)
     scale = objective.loss_scale
     current = objective.normal_equations(theta, system.JtJ, system.Jtr)
+    if not (np.isfinite(current) and np.all(np.isfinite(np.diag(system.JtJ)))):
+        detail = "the loss or its Jacobian is not finite at the starting point"
+        return iterations.result(theta, current, "diverged", detail)
     mu, nu = 1e-3 * system.damping_and_scale()[1], 2.0
     try:
         while iterations.n_iter < max_iter:

@@ -12,7 +12,7 @@ from _problems import (
     rosenbrock,
 )
 
-from sklearn_sigmoidnet.solvers import lbfgs
+from sklearn_sigmoidnet.solvers import lbfgs, levenberg_marquardt
 
 PROBLEMS = {
     "quadratic": quadratic,
@@ -224,3 +224,34 @@ def test_tol_is_in_units_of_loss_scale(name, tol):
         np.array(scaled.loss_curve) / 1e6, plain.loss_curve, rtol=1e-9, atol=1e-20
     )
     assert scaled.loss == pytest.approx(1e6 * plain.loss, rel=1e-9, abs=1e-14)
+
+
+# Found by review: each of these failed before its fix.
+def _infinite_left_of_zero(x):
+    return np.inf if x[0] < 0 else None  # the start (-1.2, 1) is inside
+
+
+def test_lbfgs_from_a_non_finite_start_returns_a_finite_theta():
+    problem = rosenbrock()
+    result = lbfgs(
+        objective(problem, region=_infinite_left_of_zero),
+        problem.start,
+        max_iter=50,
+        tol=0.0,
+    )
+    # fails: theta is None, stopped_by "tol", message "Converged: ..."
+    assert result.theta is not None and np.all(np.isfinite(result.theta))
+
+
+def test_levenberg_marquardt_from_an_infinite_start_returns():
+    problem = rosenbrock()
+    counter = Counter(interrupt_at=10_000)  # stands in for a timeout
+    result = levenberg_marquardt(
+        objective(problem, region=_infinite_left_of_zero, counter=counter),
+        problem.start,
+        max_iter=50,
+        tol=0.0,
+    )
+    # fails: mu = 1e-3 * inf never passes mu_ceiling * inf; the loop runs on
+    # (stopped here by the counter's KeyboardInterrupt after 10,000 losses)
+    assert result.stopped_by != "interrupted" and counter.n_calls < 10_000
