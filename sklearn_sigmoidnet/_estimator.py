@@ -4,6 +4,7 @@ optimisation in ``solvers/``."""
 
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,11 +23,27 @@ from ._kernel import NetworkKernel
 from ._layout import ParameterLayout, glorot_uniform
 from ._monitor import TrainingMonitor
 from ._threads import blas_single_threaded, effective_n_threads
-from .solvers import Objective, gradient_descent, lbfgs, levenberg_marquardt
+from ._training import INITIAL_AUTO_ALPHA, hessian_is_affordable, posterior, train
+from .solvers import Objective, gradient_descent
 
-# solver="lm" forms and factorises a P x P matrix: beyond this many weights
-# that costs more than it saves (and P^2 doubles take > 128 MiB).
-_LM_MAX_PARAMETERS = 4000
+# solver="lm" and alpha="auto" form and factorise a P x P matrix: beyond this
+# many weights that costs more than it saves (and P^2 doubles take > 128 MiB).
+_HESSIAN_MAX_PARAMETERS = 4000
+# With a float alpha, the posterior behind predict(return_std=True) is
+# computed at the end of fit while n_samples P^2 stays below this (a pass of
+# about a second at most here); beyond it return_std raises.
+_HESSIAN_MAX_WORK = 2.5e9
+
+
+class _Run(NamedTuple):
+    """A training run: its weights, loss, solver result and helpers."""
+
+    theta: np.ndarray
+    loss: float
+    result: object
+    monitor: object
+    regulariser: object
+    alpha: object
 
 
 class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
@@ -52,9 +69,13 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         thousand samples and about a thousand weights); it needs a
         P x P matrix for P weights and refuses more than 4000.
 
-    alpha : float, default=1e-4
+    alpha : float or "auto", default=1e-4
         L2 penalty ``alpha/(2S) (||W1||^2 + ||W2||^2)`` on the non-bias
-        weights, ``S`` the sum of the sample weights. It is added to the loss
+        weights, ``S`` the sum of the sample weights. ``"auto"``: Bayesian
+        regularisation (MacKay's evidence framework, as MATLAB's trainbr):
+        the penalty is re-estimated from the Gauss-Newton Hessian during the
+        fit (``solver="lm"``: after every accepted step; ``"lbfgs"``: after
+        every chunk of iterations); see ``alpha_``. It is added to the loss
         on the network's scale, where y's range ``y_max - y_min`` is squeezed
         into ``high - low`` of ``target_range``; MLPRegressor adds the same
         penalty to a loss in y's own units. So the same ``alpha`` weighs
@@ -96,6 +117,12 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         Patience, in iterations: of ``solver="gd"`` for its training loss
         (see ``tol``), and of every solver for the validation score when
         ``early_stopping=True``.
+
+    n_init : int, default=1
+        Training runs from different initial weights (drawn in turn from
+        ``random_state``); the best is kept: the lowest training loss, the
+        highest log evidence with ``alpha="auto"``, the best validation score
+        with ``early_stopping=True``. ``n_init=1`` is the first of them.
 
     target_range : tuple of two floats, default=(0.2, 0.8)
         Where y's smallest and largest values (among samples of non-zero
@@ -168,6 +195,24 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
     target_max_ : ndarray of shape (n_outputs,)
         Largest target among the samples of non-zero weight; it maps to the
         high end of ``target_range``.
+    alpha_ : float
+        The penalty of the fitted weights: ``alpha``, or the one the evidence
+        reached with ``alpha="auto"`` (in the same units).
+    noise_variance_ : ndarray of shape (n_outputs,)
+        The noise variance in y's units squared, from the residuals and the
+        effective number of parameters.
+    n_effective_parameters_ : float
+        The effective number of parameters ``gamma`` (the biases count one
+        each); NaN where the Hessian was not computed (see ``predict``).
+    log_evidence_ : float
+        Log evidence of the fit (network scale); compare it across
+        ``n_hidden`` on the same data to choose ``n_hidden``. NaN where the
+        Hessian was not computed.
+    alpha_history_, gamma_history_ : list of float or None
+        The penalty and ``gamma`` at every evidence update
+        (``alpha="auto"``), else None.
+    restart_losses_ : list of float
+        The final training loss of every run of ``n_init``.
 
     See Also
     --------
@@ -190,13 +235,14 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "solver": [StrOptions({"lbfgs", "gd", "lm"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
         "target_range": [tuple],
         "target_bounds": [tuple, None],
         "early_stopping": ["boolean"],
@@ -223,6 +269,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         max_fun=15000,
         tol=1e-6,
         n_iter_no_change=10,
+        n_init=1,
         target_range=(0.2, 0.8),
         target_bounds=None,
         early_stopping=False,
@@ -241,6 +288,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         self.max_fun = max_fun
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.n_init = n_init
         self.target_range = target_range
         self.target_bounds = target_bounds
         self.early_stopping = early_stopping
@@ -437,7 +485,6 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             self._single_output = single_output
         if not incremental:
             self._single_output = single_output
-        dtype = X.dtype
         layout = self._layout()
         self._check_solver_size(layout, incremental)
         n_threads = effective_n_threads(self.n_jobs)
@@ -447,10 +494,6 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         if validation is not None:
             X_val, Y_val, weights_val = validation
             validation = (X_val, mapping.to_network(Y_val), weights_val)
-        if continuing:
-            theta = self._theta()
-        else:
-            theta = glorot_uniform(layout, check_random_state(self.random_state))
         objective = Objective(
             lambda theta, gradient: kernel.loss_gradient(theta, gradient)[0],
             n_parameters=layout.n_parameters,
@@ -458,21 +501,74 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             normal_equations=kernel.normal_equations,
             loss_scale=reference_loss,
         )
-        with kernel, TrainingMonitor(self, validation, layout, n_threads) as monitor:
-            with blas_single_threaded():
-                result = self._solve(objective, theta, monitor, incremental)
+        with kernel, blas_single_threaded():
+            if incremental:
+                start = next(self._starting_points(layout, continuing))
+                run = self._step(objective, start)
+            else:
+                starts = self._starting_points(layout, continuing)
+                runs = [
+                    self._run(kernel, objective, theta, validation, n_threads)
+                    for theta in starts
+                ]
+                run = self._best(runs)
+                self.restart_losses_ = [r.loss for r in runs]
+                self._record_posterior(kernel, run, mapping)
+        self._set_theta(run.theta, X.dtype)
+        self._target_mapping = mapping
+        self.target_min_, self.target_max_ = mapping.y_min, mapping.y_max
+        self._record(run)
+        self._warn_about(run.result, incremental)
+        return self
+
+    def _starting_points(self, layout, continuing):
+        """The initial weights of each restart (the fitted ones to continue)."""
+        if continuing:
+            yield self._theta()
+            return
+        random_state = check_random_state(self.random_state)
+        for _ in range(self.n_init):
+            yield glorot_uniform(layout, random_state)
+
+    def _run(self, kernel, objective, theta, validation, n_threads):
+        """One training run from ``theta`` (a restart)."""
+        monitor = TrainingMonitor(self, validation, self._layout(), n_threads)
+        with monitor:
+            result, regulariser = train(
+                self, kernel, objective, theta, monitor, self.n_outputs_
+            )
             theta, loss = result.theta, result.loss
             if validation is not None and monitor.best_theta is not None:
                 theta = monitor.best_theta  # the best validation score's
                 loss = kernel.loss(theta)
-        if not incremental:
-            monitor.report(result.n_iter, result.loss)
-        self._set_theta(theta, dtype)
-        self._target_mapping = mapping
-        self.target_min_, self.target_max_ = mapping.y_min, mapping.y_max
-        self._record(result, loss, monitor if validation is not None else None)
-        self._warn_about(result, incremental)
-        return self
+        monitor.report(result.n_iter, result.loss)
+        alpha = kernel.alpha if regulariser is not None else float(self.alpha)
+        return _Run(theta, loss, result, monitor, regulariser, alpha)
+
+    def _best(self, runs):
+        """The run kept: the best validation score with early stopping, else
+        the highest log evidence (``alpha="auto"``) or the lowest loss."""
+        if self.early_stopping:
+            return max(runs, key=lambda run: run.monitor.best_score)
+        if self.alpha == "auto":
+            return max(runs, key=_log_evidence)
+        return min(runs, key=lambda run: run.loss)
+
+    def _step(self, objective, theta):
+        """partial_fit's one gradient step, its velocity carried over."""
+        if getattr(self, "_velocity", None) is None:
+            self._velocity = np.zeros(objective.n_parameters)
+        result = gradient_descent(
+            objective,
+            theta,
+            max_iter=1,
+            tol=0.0,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
+            n_iter_no_change=1,
+            velocity=self._velocity,
+        )
+        return _Run(result.theta, result.loss, result, None, None, None)
 
     def _training_kernel(self, X, Y, sample_weight, mapping, output_range, n_threads):
         """The kernel on the canonical samples, and the loss of the best
@@ -486,57 +582,48 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             Y_network,
             weights,
             layout=self._layout(),
-            alpha=self.alpha,
+            alpha=INITIAL_AUTO_ALPHA if self.alpha == "auto" else self.alpha,
             rows=rows,
             n_threads=n_threads,
         )
         return kernel, reference_loss
 
     def _check_solver_size(self, layout, incremental):
-        if self.solver == "lm" and not incremental:
-            if layout.n_parameters > _LM_MAX_PARAMETERS:
-                raise ValueError(
-                    f"solver='lm' solves a {layout.n_parameters} x "
-                    f"{layout.n_parameters} linear system per step (one per "
-                    f"weight), which is too large here (at most "
-                    f"{_LM_MAX_PARAMETERS} weights). Use solver='lbfgs' (or "
-                    "'gd'), or fewer hidden units."
-                )
-
-    def _solve(self, objective, theta, monitor, incremental):
-        """Run the solver (one gradient step for ``partial_fit``)."""
+        """solver="lm" and alpha="auto" need the P x P Gauss-Newton Hessian."""
         if incremental:
-            if getattr(self, "_velocity", None) is None:
-                self._velocity = np.zeros(objective.n_parameters)
-            return gradient_descent(
-                objective,
-                theta,
-                max_iter=1,
-                tol=0.0,
-                learning_rate=self.learning_rate,
-                momentum=self.momentum,
-                n_iter_no_change=1,
-                velocity=self._velocity,
+            return
+        if self.alpha == "auto" and self.solver == "gd":
+            raise ValueError(
+                "alpha='auto' re-estimates the penalty from the Gauss-Newton "
+                "Hessian between solver steps, which solver='gd' does not take; "
+                "use solver='lbfgs' or solver='lm' with alpha='auto', or a float "
+                "alpha with solver='gd'."
             )
-        self._velocity = None  # partial_fit's momentum starts afresh
-        common = {"max_iter": self.max_iter, "tol": self.tol, "callback": monitor}
-        if self.solver == "lbfgs":
-            return lbfgs(objective, theta, max_fun=self.max_fun, **common)
-        if self.solver == "lm":
-            return levenberg_marquardt(objective, theta, **common)
-        return gradient_descent(
-            objective,
-            theta,
-            learning_rate=self.learning_rate,
-            momentum=self.momentum,
-            n_iter_no_change=self.n_iter_no_change,
-            **common,
-        )
+        needs = [
+            name
+            for name, needed in (
+                ("solver='lm'", self.solver == "lm"),
+                ("alpha='auto'", self.alpha == "auto"),
+            )
+            if needed
+        ]
+        P = layout.n_parameters
+        if needs and P > _HESSIAN_MAX_PARAMETERS:
+            raise ValueError(
+                f"{' and '.join(needs)} form and factorise a {P} x {P} matrix "
+                f"(one row per weight: {layout.n_features} features and "
+                f"{layout.n_hidden} hidden units give {P} weights), more than the "
+                f"limit of {_HESSIAN_MAX_PARAMETERS} weights. Use fewer hidden "
+                "units, or solver='lbfgs' with a float alpha."
+            )
 
-    def _record(self, result, loss, monitor):
+    def _record(self, run):
         """The fitted attributes of the run: loss, curve, iterations, scores."""
-        if self._velocity is not None:  # partial_fit: the curve goes on
-            if not hasattr(self, "loss_curve_") or self.n_iter_ is None:
+        result = run.result
+        if run.monitor is None:  # partial_fit: the curve goes on
+            if getattr(self, "n_iter_", None) is None or not hasattr(
+                self, "loss_curve_"
+            ):
                 self.loss_curve_, self.n_iter_ = [], 0
                 self.validation_scores_ = self.best_validation_score_ = None
             if result.n_iter:
@@ -544,11 +631,68 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                 self.loss_curve_.append(result.loss)
             self.loss_ = result.loss
             return
-        self.loss_ = loss
+        self._velocity = None  # partial_fit's momentum starts afresh
+        self.loss_ = run.loss
         self.loss_curve_ = list(result.loss_curve)
         self.n_iter_ = result.n_iter
-        self.validation_scores_ = None if monitor is None else monitor.validation_scores
-        self.best_validation_score_ = None if monitor is None else monitor.best_score
+        scores = run.monitor.validation_scores if self.early_stopping else None
+        self.validation_scores_ = scores
+        self.best_validation_score_ = (
+            run.monitor.best_score if self.early_stopping else None
+        )
+        history = None if run.regulariser is None else run.regulariser.history
+        self.alpha_history_ = (
+            None
+            if history is None
+            else [h.weight_precision / h.noise_precision for h in history]
+        )
+        self.gamma_history_ = None if history is None else [h.gamma for h in history]
+
+    def _record_posterior(self, kernel, run, mapping):
+        """noise_variance_, n_effective_parameters_, log_evidence_, alpha_ and
+        the posterior covariance behind ``predict(return_std=True)``."""
+        self.alpha_ = run.alpha
+        kernel.set_alpha(run.alpha)
+        layout = kernel.layout
+        # y's units per unit of the network's output, per output (inf where
+        # y's range itself overflows)
+        with np.errstate(over="ignore"):
+            self._output_scale = mapping.span / (mapping.width * mapping.prescale)
+        self._posterior_covariance = None
+        found = None
+        interrupted = run.result.stopped_by == "interrupted"  # stop promptly
+        if not interrupted and (
+            self.alpha == "auto"
+            or hessian_is_affordable(
+                kernel.n_samples,
+                layout.n_parameters,
+                _HESSIAN_MAX_PARAMETERS,
+                _HESSIAN_MAX_WORK,
+            )
+        ):
+            found = posterior(kernel, run.theta, self.n_outputs_)
+        if found is not None:
+            self._posterior_covariance = found.covariance
+            noise, n_effective = found.noise_variance, found.n_effective
+            self.log_evidence_ = found.log_evidence
+        else:
+            noise, n_effective = self._residual_noise(kernel, run), np.nan
+            self.log_evidence_ = np.nan
+        self.n_effective_parameters_ = n_effective
+        self._noise_variance_network = noise
+        with np.errstate(over="ignore"):  # inf where y's units overflow
+            self.noise_variance_ = noise * self._output_scale**2
+
+    def _residual_noise(self, kernel, run):
+        """Noise variance (network scale) from the residuals alone, counting
+        every parameter as effective: where the Hessian was not computed."""
+        S, P = kernel.data.weight_sum, kernel.layout.n_parameters
+        n_observations = S * self.n_outputs_
+        with np.errstate(over="ignore", invalid="ignore"):
+            penalised = run.theta * kernel.layout.penalty_mask()
+            penalty = kernel.alpha * float(penalised @ penalised) if kernel.alpha else 0
+            sse = max(2 * S * run.loss - penalty, 0.0)
+        return sse / max(n_observations - P, 1.0)
 
     def _warn_about(self, result, incremental):
         if result.reached_max_iter and not incremental:  # partial_fit: 1 step
@@ -572,7 +716,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             )
 
     # ---------------------------------------------------------------- predict
-    def predict(self, X):
+    def predict(self, X, return_std=False):
         """Predict with the fitted network, in y's units.
 
         Predictions are bounded: the network's output sigmoid maps back to at
@@ -584,12 +728,23 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Inputs.
+        return_std : bool, default=False
+            Also return the predictive standard deviation, noise included:
+            ``sqrt(sigma^2 + g^T A^-1 g)`` with ``g`` the gradient of the
+            network's output with respect to the weights at ``x`` and ``A``
+            the Gauss-Newton Hessian of the penalised loss (the posterior
+            precision), in y's units. With a float ``alpha`` it needs the
+            Hessian computed at the end of ``fit``, which happens while the
+            network has at most 4000 weights and ``n_samples * weights^2``
+            is at most 2.5e9; otherwise this raises.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions; float32 for float32 X (float64 when y's range does
             not fit in float32), float64 otherwise.
+        y_std : ndarray, shaped like ``y_pred``, float64
+            Only with ``return_std=True``.
         """
         check_is_fitted(self)
         with np.errstate(over="ignore", invalid="ignore"):  # as in fit
@@ -600,10 +755,38 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                 accept_sparse=("csr", "csc"),
                 dtype=(np.float64, np.float32),
             )
+        if return_std and getattr(self, "_posterior_covariance", None) is None:
+            raise ValueError(
+                "return_std=True needs the Gauss-Newton Hessian of the fit, which "
+                f"was not computed: it is computed for at most "
+                f"{_HESSIAN_MAX_PARAMETERS} weights and n_samples * weights^2 up "
+                f"to {_HESSIAN_MAX_WORK:.3g} (this network has "
+                f"{self._layout().n_parameters} weights). Fit with alpha='auto', "
+                "fewer hidden units or fewer samples."
+            )
         n_threads = effective_n_threads(self.n_jobs)
+        theta = self._theta(X.dtype)
         with NetworkKernel(X, layout=self._layout(), n_threads=n_threads) as kernel:
             with blas_single_threaded():
-                outputs = kernel.predict(self._theta(X.dtype))
+                outputs = kernel.predict(theta)
+                if return_std:
+                    variance = kernel.output_variances(
+                        self._theta(), self._posterior_covariance
+                    )
+        self._check_finite_outputs(outputs, X)
+        mapping = self._target_mapping
+        if X.dtype == np.float32 and mapping.fits_float32():
+            y_pred = mapping.to_target(outputs, out=outputs)
+        else:
+            y_pred = mapping.to_target(outputs)
+        y_pred = y_pred.ravel() if self._single_output else y_pred
+        if not return_std:
+            return y_pred
+        y_std = np.sqrt(variance + self._noise_variance_network) * self._output_scale
+        return y_pred, y_std.ravel() if self._single_output else y_std
+
+    @staticmethod
+    def _check_finite_outputs(outputs, X):
         if not np.all(np.isfinite(outputs)):
             # Finite weights, finite X: only an overflow of X W1 gets here.
             raise ValueError(
@@ -612,12 +795,11 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                 "for example with sklearn.preprocessing.StandardScaler, before "
                 "fitting and predicting."
             )
-        mapping = self._target_mapping
-        if X.dtype == np.float32 and mapping.fits_float32():
-            y_pred = mapping.to_target(outputs, out=outputs)
-        else:
-            y_pred = mapping.to_target(outputs)
-        return y_pred.ravel() if self._single_output else y_pred
+
+
+def _log_evidence(run):
+    last = run.regulariser.last  # None if every evidence update failed
+    return -np.inf if last is None or np.isnan(last.log_evidence) else last.log_evidence
 
 
 def _largest_magnitude(X):

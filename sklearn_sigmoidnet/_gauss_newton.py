@@ -29,13 +29,17 @@ __all__ = ["NormalEquations", "jacobian_block"]
 _JACOBIAN_BYTES = 2**20
 
 
-def jacobian_block(data, layout, block, buffers, theta, forward, jacobian):
+def jacobian_block(
+    data, layout, block, buffers, theta, forward, jacobian, *, outputs=False
+):
     """Residuals and Jacobian of the rows of ``block``, ordered (sample, output).
 
     ``forward`` holds the weights of :func:`forward_weights`; ``jacobian`` is
     a buffer of at least ``block.n_rows`` rows, shaped
     ``(rows, n_outputs, n_parameters)``, whose entries off each output's own
-    ``W2`` column are zero (they are never written).
+    ``W2`` column are zero (they are never written). With ``outputs=True``
+    the Jacobian is that of the network's outputs ``dYhat/dtheta`` (no
+    ``sqrt(w/S)``) and the residuals are None.
     """
     n_rows, n_in = block.n_rows, layout.n_features + 1
     n_hidden, n_outputs = layout.n_hidden, layout.n_outputs
@@ -44,12 +48,15 @@ def jacobian_block(data, layout, block, buffers, theta, forward, jacobian):
     inputs = inputs.toarray() if data.sparse else inputs.whole
     T = buffers.hidden.whole[:, :-1]  # without the constant unit
     output = buffers.output
-    if data.scaled_weight is None:
+    if outputs:
+        scale, residual = data.dtype.type(1.0), None
+    elif data.scaled_weight is None:
         scale = data.dtype.type(np.sqrt(1.0 / data.weight_sum))
     else:
         scale = np.sqrt(data.scaled_weight[block.start : block.stop])
-    # r = sqrt(w/S) (Yhat - Y), 2 (Yhat - Y) = To - (2Y - 1)
-    residual = (output - block.Y) * (0.5 * scale)
+    if not outputs:
+        # r = sqrt(w/S) (Yhat - Y), 2 (Yhat - Y) = To - (2Y - 1)
+        residual = ((output - block.Y) * (0.5 * scale)).reshape(-1)
     # a = sqrt(w/S) Yhat (1 - Yhat) = sqrt(w/S) (1 - To^2)/4                (7)
     a = (1.0 - output * output) * (0.25 * scale)
     _, W2 = layout.unpack(theta)
@@ -64,7 +71,7 @@ def jacobian_block(data, layout, block, buffers, theta, forward, jacobian):
     for j in range(n_outputs):  # dr_ij / dW2[:, j] = a_ij [Z, 1]           (7)
         J2[:, j, :-1, j] = a[:, j, None] * Z
         J2[:, j, -1, j] = a[:, j]
-    return residual.reshape(-1), J.reshape(n_rows * n_outputs, -1)
+    return residual, J.reshape(n_rows * n_outputs, -1)
 
 
 def _pieces(start, stop, max_rows):
@@ -126,12 +133,19 @@ class NormalEquations:
         self.squared = np.empty(self.wave_size)
         self.penalty = penalty
 
-    def _jacobian(self, block, workspace, theta, forward):
+    def _jacobian(self, block, workspace, theta, forward, outputs=False):
         """Residuals and float64 Jacobian of Jacobian block ``block``."""
         block = self.blocks[block]
         buffers = workspace.network.buffers(block.n_rows)
         residual, jacobian = jacobian_block(
-            self.data, self.layout, block, buffers, theta, forward, workspace.jacobian
+            self.data,
+            self.layout,
+            block,
+            buffers,
+            theta,
+            forward,
+            workspace.jacobian,
+            outputs=outputs,
         )
         if workspace.jacobian64 is not None:
             jacobian64 = workspace.jacobian64[: jacobian.shape[0]]
@@ -195,3 +209,24 @@ class NormalEquations:
             rows[np.arange(penalised.size), penalised] = root
             jacobians.append(rows)
         return np.concatenate(residuals), np.vstack(jacobians)
+
+    def output_variances(self, theta, covariance):
+        """``g^T C g`` for the gradient ``g = dYhat_ij/dtheta`` of every output
+        of every row: shape (n_samples, n_outputs), float64.
+
+        ``covariance`` is a ``(P, P)`` float64 matrix ``C`` (the posterior
+        covariance of the weights, for the predictive variance).
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        forward = forward_weights(self.layout, theta, self.data.dtype)
+        n_outputs = self.layout.n_outputs
+        out = np.empty((self.data.n_samples, n_outputs))
+
+        def work(index, workspace, slot):
+            _, jacobian = self._jacobian(index, workspace, theta, forward, True)
+            block = self.blocks[index]
+            variances = np.einsum("ip,ip->i", jacobian @ covariance, jacobian)
+            out[block.start : block.stop] = variances.reshape(-1, n_outputs)
+
+        self.runner.run(work, self.workspaces, n_blocks=len(self.blocks))
+        return out

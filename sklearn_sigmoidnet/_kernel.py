@@ -121,6 +121,13 @@ class NetworkKernel:
         self._gradients = None  # GradientPartials, made on first use
         self._normal_equations = None  # NormalEquations, made on first use
 
+    def set_alpha(self, alpha):
+        """Change the L2 penalty (Bayesian regularisation updates it)."""
+        self.alpha = float(alpha)
+        self._penalty = (self.alpha / self.data.weight_sum, self._penalty[1])
+        if self._normal_equations is not None:
+            self._normal_equations.penalty = self._penalty
+
     @property
     def n_blocks(self):
         return len(self.data.blocks)
@@ -275,6 +282,12 @@ class NetworkKernel:
         """
         with _overflow_is_handled():
             return self._gauss_newton().residuals_jacobian(theta)
+
+    def output_variances(self, theta, covariance):
+        """``g^T C g`` for the gradients ``g`` of the outputs ``Yhat`` with
+        respect to ``theta``, one per row and output (predictive variance)."""
+        with _overflow_is_handled():
+            return self._gauss_newton().output_variances(theta, covariance)
 
     def close(self):
         """Stop the worker threads (if any)."""

@@ -10,7 +10,9 @@ from sklearn_sigmoidnet import ParameterLayout, SigmoidMLPRegressor, loss_and_gr
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
+# derandomize: the same examples on every run, so CI is not a lottery
 SETTINGS = settings(
+    derandomize=True,
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
@@ -70,7 +72,7 @@ def test_float32_agrees_with_float64(network):
     assert np.max(np.abs(gradient32 - gradient64)) / scale < 1e-4
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(
     n_samples=st.integers(1, 30),
     n_features=st.integers(1, 4),

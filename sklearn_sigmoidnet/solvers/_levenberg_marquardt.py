@@ -89,6 +89,7 @@ def levenberg_marquardt(
     callback=None,
     damping="identity",
     mu_ceiling=1e16,
+    after_step=None,
 ):
     """Levenberg-Marquardt on a sum of squares ``L = 0.5 ||r(theta)||^2``.
 
@@ -117,6 +118,12 @@ def levenberg_marquardt(
         ``"identity"`` converged fastest on the networks of the project's
         benchmark (``docs/user_guide/solvers.md``).
     mu_ceiling : float, default=1e16
+    after_step : callable, default=None
+        ``after_step(theta, JtJ, Jtr, loss) -> loss``, called after every
+        accepted step with the normal equations at the new point; it may
+        change the objective (Bayesian regularisation re-weights the
+        penalty there, trainbr-style), updating ``JtJ`` and ``Jtr`` in place
+        and returning the new loss.
 
     Returns
     -------
@@ -160,6 +167,8 @@ def levenberg_marquardt(
             relative = decrease / max(current / scale, new / scale, 1)
             current = objective.normal_equations(candidate, system.JtJ, system.Jtr)
             theta = candidate
+            if after_step is not None:
+                current = after_step(theta, system.JtJ, system.Jtr, current)
             if iterations.completed(theta, current):
                 return iterations.result(theta, current, "callback")
             if relative <= tol:

@@ -1,0 +1,144 @@
+"""One training run of the network: the solver, with the evidence updates of
+``alpha="auto"``, and the posterior at the weights it ends with.
+
+The estimator calls :func:`train` once per restart (``n_init``) and keeps the
+best run; :func:`posterior` gives the noise variance, the effective number of
+parameters, the log evidence and the covariance for ``predict(return_std=True)``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._bayes import EvidenceRegulariser, LinAlgError
+from .solvers import SolverResult, gradient_descent, lbfgs, levenberg_marquardt
+
+__all__ = [
+    "INITIAL_AUTO_ALPHA",
+    "Posterior",
+    "hessian_is_affordable",
+    "posterior",
+    "train",
+]
+
+# The penalty alpha = a / b that alpha="auto" starts from (on the network's
+# scale, where the targets span target_range).
+INITIAL_AUTO_ALPHA = 1e-2
+# alpha="auto" with L-BFGS: at most this share of max_iter between two
+# evidence updates, and the relative change of alpha that counts as converged.
+_AUTO_CHUNK = 0.1
+_AUTO_RTOL = 1e-2
+
+
+def _solver_call(estimator, objective, theta, callback, max_iter, after_step=None):
+    common = {"max_iter": max_iter, "tol": estimator.tol, "callback": callback}
+    if estimator.solver == "lbfgs":
+        return lbfgs(objective, theta, max_fun=estimator.max_fun, **common)
+    if estimator.solver == "lm":
+        return levenberg_marquardt(objective, theta, after_step=after_step, **common)
+    return gradient_descent(
+        objective,
+        theta,
+        learning_rate=estimator.learning_rate,
+        momentum=estimator.momentum,
+        n_iter_no_change=estimator.n_iter_no_change,
+        **common,
+    )
+
+
+def _lbfgs_with_evidence(estimator, objective, theta, callback, regulariser):
+    """L-BFGS in chunks at fixed alpha, an evidence update after each chunk,
+    until alpha settles (and the chunk converged) or ``max_iter`` is spent."""
+    curve, n_iter = [], 0
+    chunk = max(10, int(estimator.max_iter * _AUTO_CHUNK))
+
+    def offset_callback(iteration, theta, loss):
+        return callback(n_iter + iteration, theta, loss)
+
+    while True:
+        budget = min(chunk, estimator.max_iter - n_iter)
+        result = _solver_call(estimator, objective, theta, offset_callback, budget)
+        curve += result.loss_curve
+        n_iter += result.n_iter
+        theta = result.theta
+        old = regulariser.kernel.alpha
+        new = regulariser.update(theta)
+        settled = abs(new - old) <= _AUTO_RTOL * old and result.stopped_by == "tol"
+        if settled or result.stopped_by in ("callback", "interrupted", "diverged"):
+            break
+        if n_iter >= estimator.max_iter:
+            result.stopped_by = "max_iter"
+            break
+    loss = regulariser.kernel.loss(theta)  # at the final alpha
+    return SolverResult(theta, loss, curve, n_iter, result.stopped_by, result.message)
+
+
+def train(estimator, kernel, objective, theta, callback, n_outputs):
+    """One run from ``theta``: returns ``(SolverResult, regulariser or None)``."""
+    if estimator.alpha != "auto":
+        result = _solver_call(estimator, objective, theta, callback, estimator.max_iter)
+        return result, None
+    regulariser = EvidenceRegulariser(kernel, n_outputs, INITIAL_AUTO_ALPHA)
+    if estimator.solver == "lm":
+        result = _solver_call(
+            estimator,
+            objective,
+            theta,
+            callback,
+            estimator.max_iter,
+            after_step=regulariser.after_step,
+        )
+        return result, regulariser
+    result = _lbfgs_with_evidence(estimator, objective, theta, callback, regulariser)
+    return result, regulariser
+
+
+@dataclass
+class Posterior:
+    """The Gaussian posterior at the fitted weights, on the network's scale.
+
+    Attributes
+    ----------
+    noise_variance : float
+        ``1 / b``, from the residuals and the effective number of parameters.
+    n_effective : float
+    log_evidence : float
+    covariance : ndarray of shape (P, P)
+        Posterior covariance of the parameters, ``A^-1``.
+    """
+
+    noise_variance: float
+    n_effective: float
+    log_evidence: float
+    covariance: np.ndarray
+
+
+def posterior(kernel, theta, n_outputs):
+    """The posterior at ``theta`` under the kernel's penalty ``alpha = a / b``,
+    or None where the Gauss-Newton Hessian is not finite.
+
+    ``gamma`` does not depend on ``b`` at a fixed ratio ``a / b``; ``b`` is
+    then the residual estimate ``(N - n_effective) / sse``.
+    """
+    regulariser = EvidenceRegulariser(kernel, n_outputs, kernel.alpha)
+    P = kernel.layout.n_parameters
+    JtJ, Jtr = np.empty((P, P)), np.empty(P)
+    loss = kernel.normal_equations(theta, JtJ, Jtr)
+    alpha = kernel.alpha
+    try:
+        regulariser.precisions = (alpha, 1.0)
+        first = regulariser.evaluate(theta, JtJ, loss)
+        b = first.next_noise_precision
+        regulariser.precisions = (alpha * b, b)
+        at_b = regulariser.evaluate(theta, JtJ, loss)
+    except LinAlgError:
+        return None
+    return Posterior(1.0 / b, first.n_effective, at_b.log_evidence, at_b.covariance)
+
+
+def hessian_is_affordable(n_rows, n_parameters, max_parameters, max_flops):
+    """Whether the posterior (``n_rows P^2`` work for the Gauss-Newton Hessian,
+    ``P^3`` for its inverse, ``P^2`` memory) is computed at the end of a fit
+    with a float ``alpha``."""
+    work = (n_rows + n_parameters) * n_parameters**2
+    return n_parameters <= max_parameters and work <= max_flops

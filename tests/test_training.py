@@ -1,0 +1,177 @@
+"""Bayesian regularisation, predictive uncertainty and restarts, end to end
+(_training.py through the estimator)."""
+
+import numpy as np
+import pytest
+from _reference import central_differences
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_sigmoidnet import NetworkKernel, ParameterLayout, SigmoidMLPRegressor
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _known_network(seed):
+    """A 5-input, 3-hidden sigmoid network with a linear output."""
+    rng = np.random.default_rng(seed)
+    W1 = rng.normal(scale=1.5, size=(5, 3))
+    b1 = rng.normal(size=3)
+    W2 = rng.normal(scale=3, size=3)
+    return lambda X: _sigmoid(X @ W1 + b1) @ W2
+
+
+def test_output_gradients_match_central_differences():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(7, 3))
+    layout = ParameterLayout(3, 4, 2)
+    theta = rng.normal(size=layout.n_parameters)
+    with NetworkKernel(X, layout=layout) as kernel:
+        numeric = central_differences(lambda t: kernel.predict(t).copy(), theta)
+        # with C = e_k e_k^T, g^T C g is the square of one gradient entry
+        for k in (0, 5, layout.size1 + 1, layout.n_parameters - 1):
+            covariance = np.zeros((layout.n_parameters, layout.n_parameters))
+            covariance[k, k] = 1.0
+            squared = kernel.output_variances(theta, covariance)
+            np.testing.assert_allclose(squared, numeric[:, :, k] ** 2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "lm"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_noise_variance_and_interval_coverage_on_a_known_network(solver, seed):
+    """400 noisy rows from a known network (sigma = 0.5): the noise variance
+    within 20% and 95% intervals covering 92%-97.5% of 4000 fresh draws
+    (two repetitions per solver, seeds 0 and 1)."""
+    truth, sigma = _known_network(seed), 0.5
+    rng = np.random.default_rng(100 + seed)
+    X = rng.normal(size=(400, 5))
+    y = truth(X) + sigma * rng.normal(size=400)
+    model = SigmoidMLPRegressor(
+        n_hidden=5, solver=solver, alpha="auto", max_iter=500, random_state=seed
+    ).fit(X, y)
+    assert model.noise_variance_[0] == pytest.approx(sigma**2, rel=0.2)
+    X_new = rng.normal(size=(4000, 5))
+    y_new = truth(X_new) + sigma * rng.normal(size=4000)
+    mean, std = model.predict(X_new, return_std=True)
+    coverage = np.mean(np.abs(y_new - mean) <= 1.96 * std)
+    assert 0.92 <= coverage <= 0.975
+    assert std.min() >= np.sqrt(model.noise_variance_[0]) - 1e-12
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "lm"])
+def test_auto_alpha_attributes(solver):
+    X = np.random.default_rng(1).normal(size=(150, 4))
+    y = np.sin(X[:, 0]) + 0.2 * np.random.default_rng(2).normal(size=150)
+    model = SigmoidMLPRegressor(
+        n_hidden=6, solver=solver, alpha="auto", random_state=0
+    ).fit(X, y)
+    n_weights = 4 * 6 + 6  # penalised: W1 and W2 without their bias rows
+    n_biases = 6 + 1
+    assert len(model.alpha_history_) == len(model.gamma_history_) >= 1
+    assert model.alpha_ > 0 and np.isfinite(model.log_evidence_)
+    assert n_biases <= model.n_effective_parameters_ <= n_weights + n_biases
+    assert all(0 <= g <= n_weights for g in model.gamma_history_)
+    assert model.noise_variance_.shape == (1,)
+    assert 0.02 < model.noise_variance_[0] < 0.08  # sigma^2 = 0.04
+
+
+def test_float_alpha_keeps_alpha_and_gives_a_std():
+    X = np.random.default_rng(3).normal(size=(120, 3))
+    y = X[:, 0] - X[:, 1] ** 2
+    model = SigmoidMLPRegressor(n_hidden=5, alpha=0.01, random_state=0).fit(X, y)
+    assert model.alpha_ == 0.01 and model.alpha_history_ is None
+    mean, std = model.predict(X[:10], return_std=True)
+    np.testing.assert_array_equal(mean, model.predict(X[:10]))
+    assert std.shape == (10,) and np.all(std > 0)
+
+
+def test_several_outputs_have_one_std_each():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 3))
+    Y = np.column_stack([X[:, 0], 10 * np.sin(X[:, 1])]) + 0.1 * rng.normal(
+        size=(200, 2)
+    )
+    model = SigmoidMLPRegressor(n_hidden=6, alpha="auto", random_state=0).fit(X, Y)
+    mean, std = model.predict(X[:20], return_std=True)
+    assert mean.shape == std.shape == (20, 2)
+    assert model.noise_variance_.shape == (2,)
+    # the second output's units are 10 times larger (its range is too)
+    assert np.median(std[:, 1] / std[:, 0]) > 3
+
+
+def test_return_std_through_a_pipeline():
+    X = np.random.default_rng(5).normal(size=(100, 3)) * [1, 10, 100]
+    y = X[:, 0] + 0.01 * X[:, 1]
+    pipeline = make_pipeline(
+        StandardScaler(), SigmoidMLPRegressor(n_hidden=4, alpha="auto", random_state=0)
+    ).fit(X, y)
+    mean, std = pipeline.predict(X[:5], return_std=True)
+    np.testing.assert_array_equal(mean, pipeline.predict(X[:5]))
+    np.testing.assert_array_equal(
+        std, pipeline[-1].predict(pipeline[0].transform(X[:5]), return_std=True)[1]
+    )
+
+
+def test_n_init_keeps_the_best_restart_and_records_all():
+    X = np.random.default_rng(6).normal(size=(150, 4))
+    y = np.sin(2 * X[:, 0]) * X[:, 1]
+    single = SigmoidMLPRegressor(n_hidden=5, max_iter=50, random_state=0).fit(X, y)
+    several = SigmoidMLPRegressor(
+        n_hidden=5, max_iter=50, n_init=4, random_state=0
+    ).fit(X, y)
+    assert len(several.restart_losses_) == 4 and len(single.restart_losses_) == 1
+    # the first restart is n_init=1's fit, bit for bit
+    assert several.restart_losses_[0] == single.loss_
+    assert several.loss_ == min(several.restart_losses_)
+
+
+def test_n_init_with_auto_alpha_keeps_the_highest_evidence():
+    X = np.random.default_rng(7).normal(size=(120, 3))
+    y = np.tanh(X[:, 0]) + 0.1 * X[:, 2]
+    model = SigmoidMLPRegressor(
+        n_hidden=4, alpha="auto", n_init=3, random_state=0
+    ).fit(X, y)
+    assert len(model.restart_losses_) == 3
+    assert np.isfinite(model.log_evidence_)
+
+
+# ---------------------------------------------------------------- bad input
+def test_return_std_before_fit_is_not_fitted():
+    with pytest.raises(NotFittedError):
+        SigmoidMLPRegressor().predict(np.zeros((2, 2)), return_std=True)
+
+
+def test_n_init_zero_is_a_parameter_error():
+    with pytest.raises(InvalidParameterError, match="n_init"):
+        SigmoidMLPRegressor(n_init=0).fit(np.zeros((3, 2)), np.arange(3.0))
+
+
+def test_auto_alpha_beyond_the_hessian_limit_names_it():
+    X = np.random.default_rng(8).normal(size=(30, 100))
+    with pytest.raises(ValueError, match="alpha='auto'.*limit of 4000 weights"):
+        SigmoidMLPRegressor(n_hidden=50, alpha="auto").fit(X, X[:, 0])
+
+
+def test_auto_alpha_with_gradient_descent_is_a_clear_error():
+    with pytest.raises(ValueError, match="alpha='auto'.*solver='lbfgs'"):
+        SigmoidMLPRegressor(solver="gd", alpha="auto").fit(
+            np.zeros((5, 2)), np.arange(5.0)
+        )
+
+
+def test_return_std_without_the_hessian_says_why():
+    """A float alpha on a network too large for the end-of-fit Hessian."""
+    X = np.random.default_rng(9).normal(size=(200, 30))
+    model = SigmoidMLPRegressor(n_hidden=150, max_iter=3, random_state=0)
+    model.fit(X, X[:, 0])
+    assert np.isnan(model.n_effective_parameters_)
+    with pytest.raises(ValueError, match="return_std=True needs the Gauss-Newton"):
+        model.predict(X, return_std=True)
