@@ -108,9 +108,10 @@ def test_log_evidence_prefers_the_true_linear_model_size():
         Xs = X[:, columns]
         return _fixed_point(Xs, y, np.ones(len(columns)), iterations=200)[3]
 
-    assert best_log_evidence([0, 1, 2]).log_evidence > best_log_evidence(
-        [0, 1]
-    ).log_evidence
+    assert (
+        best_log_evidence([0, 1, 2]).log_evidence
+        > best_log_evidence([0, 1]).log_evidence
+    )
 
 
 def test_regulariser_reads_the_kernels_normal_equations():

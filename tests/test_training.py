@@ -11,9 +11,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_sigmoidnet import NetworkKernel, ParameterLayout, SigmoidMLPRegressor
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _sigmoid(x):
@@ -136,9 +134,9 @@ def test_n_init_keeps_the_best_restart_and_records_all():
 def test_n_init_with_auto_alpha_keeps_the_highest_evidence():
     X = np.random.default_rng(7).normal(size=(120, 3))
     y = np.tanh(X[:, 0]) + 0.1 * X[:, 2]
-    model = SigmoidMLPRegressor(
-        n_hidden=4, alpha="auto", n_init=3, random_state=0
-    ).fit(X, y)
+    model = SigmoidMLPRegressor(n_hidden=4, alpha="auto", n_init=3, random_state=0).fit(
+        X, y
+    )
     assert len(model.restart_losses_) == 3
     assert np.isfinite(model.log_evidence_)
 
