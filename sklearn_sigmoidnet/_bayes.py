@@ -209,7 +209,10 @@ class EvidenceRegulariser:
         except LinAlgError:  # a non-finite Hessian (saturated units): keep alpha
             return self.kernel.alpha
         self.last = result
-        self.history.append(result)
+        # (alpha, gamma) of each update; the covariance only of the last
+        self.history.append(
+            (result.weight_precision / result.noise_precision, result.gamma)
+        )
         self.precisions = (result.next_weight_precision, result.next_noise_precision)
         self.kernel.set_alpha(self.precisions[0] / self.precisions[1])
         return self.kernel.alpha

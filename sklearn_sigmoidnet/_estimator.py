@@ -641,12 +641,8 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             run.monitor.best_score if self.early_stopping else None
         )
         history = None if run.regulariser is None else run.regulariser.history
-        self.alpha_history_ = (
-            None
-            if history is None
-            else [h.weight_precision / h.noise_precision for h in history]
-        )
-        self.gamma_history_ = None if history is None else [h.gamma for h in history]
+        self.alpha_history_ = None if history is None else [a for a, _ in history]
+        self.gamma_history_ = None if history is None else [g for _, g in history]
 
     def _record_posterior(self, kernel, run, mapping):
         """noise_variance_, n_effective_parameters_, log_evidence_, alpha_ and

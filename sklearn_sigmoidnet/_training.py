@@ -28,6 +28,9 @@ INITIAL_AUTO_ALPHA = 1e-2
 # evidence updates, and the relative change of alpha that counts as converged.
 _AUTO_CHUNK = 0.1
 _AUTO_RTOL = 1e-2
+# ... and at most this many updates (a chunk that cannot move the weights at
+# the new alpha ends the loop too).
+_AUTO_MAX_UPDATES = 50
 
 
 def _solver_call(estimator, objective, theta, callback, max_iter, after_step=None):
@@ -64,6 +67,7 @@ def _lbfgs_with_evidence(estimator, objective, theta, callback, regulariser):
         old = regulariser.kernel.alpha
         new = regulariser.update(theta)
         settled = abs(new - old) <= _AUTO_RTOL * old and result.stopped_by == "tol"
+        settled |= result.n_iter == 0 or len(regulariser.history) >= _AUTO_MAX_UPDATES
         if settled or result.stopped_by in ("callback", "interrupted", "diverged"):
             break
         if n_iter >= estimator.max_iter:
