@@ -58,8 +58,9 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_hidden : int, default=100
-        Number of hidden units.
+    n_hidden : int, default=10
+        Number of hidden units. The default and ``alpha="auto"`` were chosen
+        on 22 real data sets (``docs/user_guide/bayesian.md``).
 
     solver : {"lbfgs", "gd", "lm"}, default="lbfgs"
         ``"lbfgs"``: SciPy's L-BFGS-B on the flat parameter vector.
@@ -69,13 +70,15 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         thousand samples and about a thousand weights); it needs a
         P x P matrix for P weights and refuses more than 4000.
 
-    alpha : float or "auto", default=1e-4
+    alpha : float or "auto", default="auto"
         L2 penalty ``alpha/(2S) (||W1||^2 + ||W2||^2)`` on the non-bias
         weights, ``S`` the sum of the sample weights. ``"auto"``: Bayesian
         regularisation (MacKay's evidence framework, as MATLAB's trainbr):
         the penalty is re-estimated from the Gauss-Newton Hessian during the
-        fit (``solver="lm"``: after every accepted step; ``"lbfgs"``: after
-        every chunk of iterations); see ``alpha_``. It is added to the loss
+        fit (``solver="lm"``: after every accepted step; ``"lbfgs"`` and
+        ``"gd"``: after every chunk of iterations); see ``alpha_``.
+        ``partial_fit`` steps at the penalty of the last ``fit`` (0.01 before
+        any). It is added to the loss
         on the network's scale, where y's range ``y_max - y_min`` is squeezed
         into ``high - low`` of ``target_range``; MLPRegressor adds the same
         penalty to a loss in y's own units. So the same ``alpha`` weighs
@@ -259,10 +262,10 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_hidden=100,
+        n_hidden=10,
         *,
         solver="lbfgs",
-        alpha=1e-4,
+        alpha="auto",
         learning_rate=0.5,
         momentum=0.9,
         max_iter=200,
@@ -489,7 +492,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         self._check_solver_size(layout, incremental)
         n_threads = effective_n_threads(self.n_jobs)
         kernel, reference_loss = self._training_kernel(
-            X, Y, sample_weight, mapping, output_range, n_threads
+            X, Y, sample_weight, mapping, output_range, n_threads, continuing
         )
         if validation is not None:
             X_val, Y_val, weights_val = validation
@@ -505,6 +508,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             if incremental:
                 start = next(self._starting_points(layout, continuing))
                 run = self._step(objective, start)
+                self.alpha_ = kernel.alpha
             else:
                 starts = self._starting_points(layout, continuing)
                 runs = [
@@ -541,8 +545,9 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             if validation is not None and monitor.best_theta is not None:
                 theta = monitor.best_theta  # the best validation score's
                 loss = kernel.loss(theta)
-        monitor.report(result.n_iter, result.loss)
-        alpha = kernel.alpha if regulariser is not None else float(self.alpha)
+        # the penalty of the loss reported (with alpha="auto", the last one)
+        alpha = float(self.alpha) if regulariser is None else kernel.alpha
+        monitor.report(result.n_iter, loss)
         return _Run(theta, loss, result, monitor, regulariser, alpha)
 
     def _best(self, runs):
@@ -570,7 +575,9 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         )
         return _Run(result.theta, result.loss, result, None, None, None)
 
-    def _training_kernel(self, X, Y, sample_weight, mapping, output_range, n_threads):
+    def _training_kernel(
+        self, X, Y, sample_weight, mapping, output_range, n_threads, continuing
+    ):
         """The kernel on the canonical samples, and the loss of the best
         constant prediction (the unit of ``tol``)."""
         Y_network = mapping.to_network(Y, dtype=X.dtype)
@@ -582,23 +589,27 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             Y_network,
             weights,
             layout=self._layout(),
-            alpha=INITIAL_AUTO_ALPHA if self.alpha == "auto" else self.alpha,
+            alpha=self._initial_alpha(continuing),
             rows=rows,
             n_threads=n_threads,
         )
         return kernel, reference_loss
 
+    def _initial_alpha(self, continuing):
+        """The penalty to start from: ``alpha``; with ``alpha="auto"`` the last
+        fit's ``alpha_`` when continuing (warm start, partial_fit), else 0.01."""
+        if self.alpha != "auto":
+            return self.alpha
+        return (
+            getattr(self, "alpha_", INITIAL_AUTO_ALPHA)
+            if continuing
+            else INITIAL_AUTO_ALPHA
+        )
+
     def _check_solver_size(self, layout, incremental):
         """solver="lm" and alpha="auto" need the P x P Gauss-Newton Hessian."""
         if incremental:
             return
-        if self.alpha == "auto" and self.solver == "gd":
-            raise ValueError(
-                "alpha='auto' re-estimates the penalty from the Gauss-Newton "
-                "Hessian between solver steps, which solver='gd' does not take; "
-                "use solver='lbfgs' or solver='lm' with alpha='auto', or a float "
-                "alpha with solver='gd'."
-            )
         needs = [
             name
             for name, needed in (

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._bayes import EvidenceRegulariser, LinAlgError
-from .solvers import SolverResult, gradient_descent, lbfgs, levenberg_marquardt
+from .solvers import (
+    STOP_MESSAGES,
+    SolverResult,
+    gradient_descent,
+    lbfgs,
+    levenberg_marquardt,
+)
 
 __all__ = [
     "INITIAL_AUTO_ALPHA",
@@ -49,9 +55,10 @@ def _solver_call(estimator, objective, theta, callback, max_iter, after_step=Non
     )
 
 
-def _lbfgs_with_evidence(estimator, objective, theta, callback, regulariser):
-    """L-BFGS in chunks at fixed alpha, an evidence update after each chunk,
-    until alpha settles (and the chunk converged) or ``max_iter`` is spent."""
+def _chunks_with_evidence(estimator, objective, theta, callback, regulariser):
+    """L-BFGS or gradient descent in chunks at a fixed alpha, an evidence
+    update after each chunk, until alpha settles (and the chunk converged) or
+    ``max_iter`` is spent."""
     curve, n_iter = [], 0
     chunk = max(10, int(estimator.max_iter * _AUTO_CHUNK))
 
@@ -60,21 +67,37 @@ def _lbfgs_with_evidence(estimator, objective, theta, callback, regulariser):
 
     while True:
         budget = min(chunk, estimator.max_iter - n_iter)
+        trained_alpha = regulariser.kernel.alpha
         result = _solver_call(estimator, objective, theta, offset_callback, budget)
         curve += result.loss_curve
         n_iter += result.n_iter
         theta = result.theta
+        if result.stopped_by in ("callback", "interrupted", "diverged"):
+            break
         old = regulariser.kernel.alpha
-        new = regulariser.update(theta)
+        try:
+            new = regulariser.update(theta)
+        except KeyboardInterrupt:  # as inside a solver: keep the last iterate
+            result = _interrupted(result)
+            break
         settled = abs(new - old) <= _AUTO_RTOL * old and result.stopped_by == "tol"
         settled |= result.n_iter == 0 or len(regulariser.history) >= _AUTO_MAX_UPDATES
-        if settled or result.stopped_by in ("callback", "interrupted", "diverged"):
+        if settled:
             break
         if n_iter >= estimator.max_iter:
             result.stopped_by = "max_iter"
             break
-    loss = regulariser.kernel.loss(theta)  # at the final alpha
-    return SolverResult(theta, loss, curve, n_iter, result.stopped_by, result.message)
+    # the weights and loss are those of the last chunk, at its penalty
+    regulariser.kernel.set_alpha(trained_alpha)
+    return SolverResult(
+        theta, result.loss, curve, n_iter, result.stopped_by, result.message
+    )
+
+
+def _interrupted(result):
+    result.stopped_by = "interrupted"
+    result.message = STOP_MESSAGES["interrupted"]
+    return result
 
 
 def train(estimator, kernel, objective, theta, callback, n_outputs):
@@ -82,7 +105,7 @@ def train(estimator, kernel, objective, theta, callback, n_outputs):
     if estimator.alpha != "auto":
         result = _solver_call(estimator, objective, theta, callback, estimator.max_iter)
         return result, None
-    regulariser = EvidenceRegulariser(kernel, n_outputs, INITIAL_AUTO_ALPHA)
+    regulariser = EvidenceRegulariser(kernel, n_outputs, kernel.alpha)
     if estimator.solver == "lm":
         result = _solver_call(
             estimator,
@@ -93,7 +116,7 @@ def train(estimator, kernel, objective, theta, callback, n_outputs):
             after_step=regulariser.after_step,
         )
         return result, regulariser
-    result = _lbfgs_with_evidence(estimator, objective, theta, callback, regulariser)
+    result = _chunks_with_evidence(estimator, objective, theta, callback, regulariser)
     return result, regulariser
 
 

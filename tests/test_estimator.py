@@ -36,7 +36,7 @@ def _loss_at_fitted_weights(model, X, y, sample_weight=None):
     W2 = np.vstack([model.coefs_[1], model.intercepts_[1]])
     Y_network = model._target_mapping.to_network(np.asarray(y).reshape(len(X), -1))
     loss, _, _ = loss_and_gradient(
-        X, Y_network, W1, W2, sample_weight=sample_weight, alpha=model.alpha
+        X, Y_network, W1, W2, sample_weight=sample_weight, alpha=model.alpha_
     )
     return loss
 
@@ -68,7 +68,7 @@ def test_fitted_attributes_follow_mlpregressor_layout(friedman):
     W1 = np.vstack([model.coefs_[0], model.intercepts_[0]])
     W2 = np.vstack([model.coefs_[1], model.intercepts_[1]])
     Y_network = model._target_mapping.to_network(y.reshape(-1, 1))
-    loss, _, _ = loss_and_gradient(X, Y_network, W1, W2, alpha=model.alpha)
+    loss, _, _ = loss_and_gradient(X, Y_network, W1, W2, alpha=model.alpha_)
     np.testing.assert_allclose(model.loss_, loss, rtol=1e-10)
     np.testing.assert_allclose(model.loss_curve_[-1], loss, rtol=1e-10)
 
@@ -97,7 +97,7 @@ def test_the_initial_weights_are_glorot_uniform(friedman):
     theta0 = glorot_uniform(layout, np.random.RandomState(0))
     W1, W2 = layout.unpack(theta0)
     Y_network = model._target_mapping.to_network(y.reshape(-1, 1))
-    _, dW1, dW2 = loss_and_gradient(X, Y_network, W1, W2, alpha=model.alpha)
+    _, dW1, dW2 = loss_and_gradient(X, Y_network, W1, W2, alpha=model.alpha_)
     np.testing.assert_allclose(model.coefs_[0], (W1 - 0.5 * dW1)[:-1], rtol=1e-10)
     np.testing.assert_allclose(model.intercepts_[1], (W2 - 0.5 * dW2)[-1], rtol=1e-10)
 
@@ -124,6 +124,7 @@ def test_gd_stops_on_tol_after_n_iter_no_change(friedman):
     model = SigmoidMLPRegressor(
         n_hidden=5,
         solver="gd",
+        alpha=1e-4,
         tol=100.0,
         n_iter_no_change=3,
         max_iter=100,
@@ -382,7 +383,7 @@ def test_verbose_prints_iterations(friedman, capsys):
 def test_pipeline_and_grid_search(friedman):
     X, y, X_test, y_test = friedman
     pipeline = make_pipeline(
-        StandardScaler(), SigmoidMLPRegressor(max_iter=100, random_state=0)
+        StandardScaler(), SigmoidMLPRegressor(alpha=1e-4, max_iter=100, random_state=0)
     )
     search = GridSearchCV(pipeline, {"sigmoidmlpregressor__n_hidden": [2, 16]}, cv=3)
     search.fit(X, y)

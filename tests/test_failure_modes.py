@@ -37,7 +37,7 @@ def _loss_of(model, X, y):
     layout = ParameterLayout(X.shape[1], model.n_hidden, 1)
     W1, W2 = layout.unpack(model._theta())
     Y = model._target_mapping.to_network(y.reshape(-1, 1))
-    return loss_and_gradient(X, Y, W1, W2, alpha=model.alpha)[0]
+    return loss_and_gradient(X, Y, W1, W2, alpha=model.alpha_)[0]
 
 
 def _assert_finite_model(model, X):

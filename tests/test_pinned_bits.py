@@ -155,13 +155,18 @@ def workflow_result(case):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if case == "partial_fit":
-            model = SigmoidMLPRegressor(n_hidden=30, random_state=0)
+            model = SigmoidMLPRegressor(n_hidden=30, alpha=1e-4, random_state=0)
             for batch in np.array_split(np.arange(3000), 3):
                 model.partial_fit(X[batch], y[batch])
             curve = model.loss_curve_
         elif case == "warm_start":
             model = SigmoidMLPRegressor(
-                n_hidden=30, max_iter=5, tol=0, warm_start=True, random_state=0
+                n_hidden=30,
+                alpha=1e-4,
+                max_iter=5,
+                tol=0,
+                warm_start=True,
+                random_state=0,
             )
             model.fit(X, y)
             model.fit(X, y)
@@ -169,6 +174,7 @@ def workflow_result(case):
         else:
             model = SigmoidMLPRegressor(
                 n_hidden=30,
+                alpha=1e-4,
                 max_iter=30,
                 early_stopping=True,
                 n_iter_no_change=3,

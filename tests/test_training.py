@@ -121,9 +121,11 @@ def test_return_std_through_a_pipeline():
 def test_n_init_keeps_the_best_restart_and_records_all():
     X = np.random.default_rng(6).normal(size=(150, 4))
     y = np.sin(2 * X[:, 0]) * X[:, 1]
-    single = SigmoidMLPRegressor(n_hidden=5, max_iter=50, random_state=0).fit(X, y)
+    single = SigmoidMLPRegressor(
+        n_hidden=5, alpha=1e-3, max_iter=50, random_state=0
+    ).fit(X, y)
     several = SigmoidMLPRegressor(
-        n_hidden=5, max_iter=50, n_init=4, random_state=0
+        n_hidden=5, alpha=1e-3, max_iter=50, n_init=4, random_state=0
     ).fit(X, y)
     assert len(several.restart_losses_) == 4 and len(single.restart_losses_) == 1
     # the first restart is n_init=1's fit, bit for bit
@@ -158,17 +160,18 @@ def test_auto_alpha_beyond_the_hessian_limit_names_it():
         SigmoidMLPRegressor(n_hidden=50, alpha="auto").fit(X, X[:, 0])
 
 
-def test_auto_alpha_with_gradient_descent_is_a_clear_error():
-    with pytest.raises(ValueError, match="alpha='auto'.*solver='lbfgs'"):
-        SigmoidMLPRegressor(solver="gd", alpha="auto").fit(
-            np.zeros((5, 2)), np.arange(5.0)
-        )
+def test_auto_alpha_with_gradient_descent_updates_between_chunks():
+    X = np.random.default_rng(10).normal(size=(100, 2))
+    y = np.sin(X[:, 0])
+    model = SigmoidMLPRegressor(solver="gd", max_iter=100, random_state=0).fit(X, y)
+    assert model.alpha == "auto" and len(model.alpha_history_) >= 2
+    assert model.alpha_ == model.alpha_history_[-1]
 
 
 def test_return_std_without_the_hessian_says_why():
     """A float alpha on a network too large for the end-of-fit Hessian."""
     X = np.random.default_rng(9).normal(size=(200, 30))
-    model = SigmoidMLPRegressor(n_hidden=150, max_iter=3, random_state=0)
+    model = SigmoidMLPRegressor(n_hidden=150, alpha=1e-4, max_iter=3, random_state=0)
     model.fit(X, X[:, 0])
     assert np.isnan(model.n_effective_parameters_)
     with pytest.raises(ValueError, match="return_std=True needs the Gauss-Newton"):

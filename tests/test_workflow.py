@@ -216,7 +216,7 @@ def test_partial_fit_loss_is_the_weighted_mean_over_the_batch(noisy):
     W2 = np.vstack([model.coefs_[1], model.intercepts_[1]])
     Y = model._target_mapping.to_network(y[:100].reshape(-1, 1))
     loss, _, _ = loss_and_gradient(
-        X[:100], Y, W1, W2, sample_weight=weights, alpha=model.alpha
+        X[:100], Y, W1, W2, sample_weight=weights, alpha=model.alpha_
     )
     assert model.loss_curve_ == [model.loss_]
     assert model.loss_ == pytest.approx(loss, rel=1e-12)
