@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -116,7 +116,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         than ``tol`` over the last ``n_iter_no_change`` steps. ``tol=0`` runs
         ``max_iter`` iterations (``"lm"``: unless no step can lower the loss).
 
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or np.inf, default=10
         Patience, in iterations: of ``solver="gd"`` for its training loss
         (see ``tol``), and of every solver for the validation score when
         ``early_stopping=True``.
@@ -244,7 +244,10 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "target_range": [tuple],
         "target_bounds": [tuple, None],
@@ -509,6 +512,8 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                 start = next(self._starting_points(layout, continuing))
                 run = self._step(objective, start)
                 self.alpha_ = kernel.alpha
+                # the weights change: early stopping's scores described the old
+                self.validation_scores_ = self.best_validation_score_ = None
             else:
                 starts = self._starting_points(layout, continuing)
                 runs = [
@@ -702,24 +707,31 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         return sse / max(n_observations - P, 1.0)
 
     def _warn_about(self, result, incremental):
+        # 5: _warn_about, _fit, fit, scikit-learn's _fit_context, the caller
         if result.reached_max_iter and not incremental:  # partial_fit: 1 step
+            budget = (
+                f"max_fun={self.max_fun} loss evaluations"
+                if result.stopped_by == "max_fun"
+                else f"max_iter={self.max_iter} iterations"
+            )
             warnings.warn(
-                f"SigmoidMLPRegressor (solver={self.solver!r}): the maximum number "
-                f"of iterations ({self.max_iter}) or loss evaluations "
-                f"({self.max_fun}) was reached before the optimisation converged.",
+                f"SigmoidMLPRegressor(solver={self.solver!r}) stopped at {budget} "
+                f"before the loss settled to tol={self.tol}. Raise "
+                f"{budget.split('=')[0]} to train longer, or raise tol to stop "
+                "sooner; the weights reached are kept.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         elif result.stopped_by == "diverged":
             if self._velocity is not None:
                 self._velocity[...] = 0.0
-            warnings.warn(result.message, ConvergenceWarning, stacklevel=4)
+            warnings.warn(result.message, ConvergenceWarning, stacklevel=5)
         elif result.stopped_by == "interrupted":
             warnings.warn(
                 "Training interrupted by the user: the weights of the last "
                 f"completed iteration ({result.n_iter}) are kept.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
 
     # ---------------------------------------------------------------- predict

@@ -176,8 +176,10 @@ def test_a_constant_target_maps_to_the_middle(value, unit):
     assert mapping.constant.all()
     np.testing.assert_array_equal(mapping.to_network([[value]]), [[0.5]])
     np.testing.assert_allclose(mapping.to_target([[0.5]]), [[value]], atol=1e-15)
-    # |y_min| (or 1) is the unit: 0.6 of the network's scale is one unit
-    np.testing.assert_allclose(mapping.to_target([[0.8]]), [[value + 0.5 * unit]])
+    # |y_min| (or 1) is the unit of the network's scale (to_network), and a
+    # constant is predicted exactly, whatever the network's output
+    np.testing.assert_array_equal(mapping.to_target([[0.8], [0.1]]), [[value], [value]])
+    np.testing.assert_allclose(mapping.span, [unit])
 
 
 def test_tiny_ranges_keep_their_resolution():

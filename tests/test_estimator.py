@@ -105,7 +105,7 @@ def test_the_initial_weights_are_glorot_uniform(friedman):
 def test_convergence_warning_when_max_iter_stops_it(friedman):
     X, y, _, _ = friedman
     for solver in ("lbfgs", "gd"):
-        with pytest.warns(ConvergenceWarning, match="maximum number of iterations"):
+        with pytest.warns(ConvergenceWarning, match="stopped at max_iter="):
             SigmoidMLPRegressor(n_hidden=5, solver=solver, max_iter=3, tol=0).fit(X, y)
 
 
@@ -170,7 +170,7 @@ def test_lm_loss_never_rises_between_accepted_steps(friedman_lm):
 
 def test_lm_warns_when_max_iter_stops_it(friedman_lm):
     X, y, _, _ = friedman_lm
-    with pytest.warns(ConvergenceWarning, match="maximum number of iterations"):
+    with pytest.warns(ConvergenceWarning, match="stopped at max_iter="):
         SigmoidMLPRegressor(n_hidden=5, solver="lm", max_iter=3, tol=0).fit(X, y)
 
 
@@ -396,3 +396,61 @@ def test_unfitted_predict_raises():
 
     with pytest.raises(NotFittedError):
         SigmoidMLPRegressor().predict(np.zeros((2, 2)))
+
+
+# ------------------------------------------------- MLPRegressor's expectations
+@pytest.mark.parametrize("n_samples", [1, 2, 30])
+def test_a_constant_target_is_predicted_exactly(n_samples):
+    X = np.random.default_rng(0).normal(size=(n_samples, 3))
+    X_new = np.random.default_rng(1).normal(size=(50, 3)) * 10
+    for value in (7.5, 17.21, -3e-7):
+        model = SigmoidMLPRegressor(n_hidden=3, random_state=0).fit(
+            X, np.full(n_samples, value)
+        )
+        np.testing.assert_array_equal(model.predict(X_new), value)
+
+
+def test_a_constant_output_beside_a_varying_one():
+    X = np.random.default_rng(2).normal(size=(40, 2))
+    Y = np.column_stack([np.full(40, 2.5), X[:, 0]])
+    model = SigmoidMLPRegressor(n_hidden=3, random_state=0).fit(X, Y)
+    predictions = model.predict(X)
+    np.testing.assert_array_equal(predictions[:, 0], 2.5)
+    assert np.ptp(predictions[:, 1]) > 0.5
+
+
+@pytest.mark.parametrize("solver", ["gd", "lbfgs"])
+def test_n_iter_no_change_may_be_infinite(friedman, solver):
+    X, y, _, _ = friedman
+    model = SigmoidMLPRegressor(
+        n_hidden=3,
+        solver=solver,
+        alpha=1e-4,
+        n_iter_no_change=np.inf,
+        early_stopping=True,
+        max_iter=25,
+        tol=0,
+        random_state=0,
+    ).fit(X, y)
+    assert model.n_iter_ == 25 and len(model.validation_scores_) == 25
+
+
+def test_partial_fit_after_early_stopping_forgets_the_old_scores(friedman):
+    X, y, _, _ = friedman
+    model = SigmoidMLPRegressor(
+        n_hidden=3, early_stopping=True, max_iter=20, random_state=0
+    ).fit(X, y)
+    assert model.validation_scores_
+    model.partial_fit(X, y)
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+
+
+def test_convergence_warning_names_the_budget_and_the_callers_line(friedman):
+    X, y, _, _ = friedman
+    with pytest.warns(ConvergenceWarning) as records:
+        SigmoidMLPRegressor(n_hidden=3, alpha=1e-4, max_iter=2, tol=0).fit(X, y)
+    message = str(records[0].message)
+    assert "max_iter=2 iterations" in message and "Raise max_iter" in message
+    assert records[0].filename == __file__
+    with pytest.warns(ConvergenceWarning, match="max_fun=3 loss evaluations"):
+        SigmoidMLPRegressor(n_hidden=3, alpha=1e-4, max_fun=3, tol=0).fit(X, y)

@@ -48,7 +48,8 @@ def gradient_descent(
     learning_rate : float
     momentum : float
         In [0, 1).
-    n_iter_no_change : int
+    n_iter_no_change : int or inf
+        ``np.inf``: the rule never stops the run.
     velocity : ndarray of shape (n_parameters,), default=None
         The starting velocity, updated in place (so that a caller can carry
         it from call to call); zeros when None.
@@ -98,7 +99,7 @@ def gradient_descent(
                 if iterations.completed(theta, loss):
                     return iterations.result(theta, loss, "callback")
                 best_losses.append(min(best_losses[-1], loss))
-                window = best_losses[-1 - n_iter_no_change :]
+                window = best_losses[-1 - min(n_iter_no_change, iteration) :]
                 if len(window) > n_iter_no_change and window[0] - window[-1] < tol:
                     detail = (
                         f"the best loss improved by less than tol over the last "
