@@ -7,11 +7,28 @@ For every solver and seed, fits with a growing ``max_iter`` trace training MSE
 (in y's units) against fit time; the table gives, per time budget, the lowest
 training MSE a fit reached within it, and the test R^2 of the best lm fit.
 
+``--dampings`` compares the diagonal ``D`` of lm's damping term ``mu D`` (every
+value of ``sklearn_sigmoidnet.solvers.DAMPINGS``) and L-BFGS. The estimator
+has no damping option, so those lm fits are put together from the public
+pieces, as the estimator does: a ``NetworkKernel`` on the standardised X and
+y mapped onto the network's scale (``MinMaxTarget``, the estimator's default
+target map written out), an ``Objective`` on it, the initial weights from
+``glorot_uniform`` with the fit's seed, and
+``levenberg_marquardt(objective, theta, max_iter=..., tol=0, damping=d)``
+with BLAS limited to one thread. One difference from the estimator: the
+samples stay in the order given (the estimator trains on a canonical order),
+so the last bits of a trajectory can differ from ``solver="lm"``'s. Every
+other fit (lbfgs, gd, MLPRegressor, plain lm) goes through the estimator.
+
 Usage::
 
     python benchmarks/bench_lm.py               # full (~3 minutes)
     python benchmarks/bench_lm.py --quick       # smoke run
     python benchmarks/bench_lm.py --dampings    # compare lm's damping choices
+
+Writes the Markdown table to stdout (and to ``--markdown FILE``), a CSV
+(``--csv``; by default ``benchmarks/results/bench_lm.csv``, or
+``bench_lm_dampings.csv`` with ``--dampings``) and, with matplotlib, a plot.
 """
 
 import argparse
@@ -21,16 +38,24 @@ import time
 import warnings
 
 import numpy as np
+from joblib import cpu_count
 from sklearn.datasets import load_diabetes, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
-import sklearn_sigmoidnet._estimator as estimator_module
-from sklearn_sigmoidnet import SigmoidMLPRegressor
-from sklearn_sigmoidnet._plotting import MISSING, pyplot
+from sklearn_sigmoidnet import (
+    NetworkKernel,
+    ParameterLayout,
+    SigmoidMLPRegressor,
+    glorot_uniform,
+)
+from sklearn_sigmoidnet.solvers import DAMPINGS, Objective, levenberg_marquardt
 
 N_HIDDEN = 20
+# The estimator's default n_jobs=None: every CPU this process may use.
+N_THREADS = max(1, int(cpu_count(only_physical_cores=False)))
 
 
 def problems(quick):
@@ -49,7 +74,91 @@ def problems(quick):
     yield "diabetes", X, y, None, None
 
 
+class MinMaxTarget:
+    """The estimator's default target map, written out.
+
+    ``y -> 0.2 + 0.6 (y - y_min) / (y_max - y_min)`` onto the sigmoid's scale
+    (SigmoidMLPRegressor's ``target_range=(0.2, 0.8)``), and back.
+    """
+
+    low, high = 0.2, 0.8
+
+    def __init__(self, y):
+        y = np.asarray(y, dtype=np.float64)
+        self.y_min, self.y_max = float(y.min()), float(y.max())
+
+    def to_network(self, y, dtype=np.float64):
+        u = (np.asarray(y, dtype=np.float64) - self.y_min) / (self.y_max - self.y_min)
+        return (self.low + (self.high - self.low) * u).astype(dtype)
+
+    def to_target(self, y_network):
+        u = (np.asarray(y_network, dtype=np.float64) - self.low) / (
+            self.high - self.low
+        )
+        return self.y_min + u * (self.y_max - self.y_min)
+
+
+class DampedLM:
+    """Levenberg-Marquardt with a chosen damping, from the public solver API.
+
+    The same network, alpha (0), target map and initial weights as
+    ``SigmoidMLPRegressor(n_hidden=N_HIDDEN, solver="lm", alpha=0,
+    random_state=seed)``; ``fit``, ``predict``, ``score``, ``n_iter_`` and
+    ``max_iter`` as the estimator's.
+    """
+
+    def __init__(self, damping, seed, max_iter):
+        self.damping, self.seed, self.max_iter = damping, seed, max_iter
+
+    def fit(self, X, y):
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        Y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
+        self.target_ = MinMaxTarget(Y)
+        self.layout_ = layout = ParameterLayout(X.shape[1], N_HIDDEN, 1)
+        theta = glorot_uniform(layout, np.random.RandomState(self.seed))
+        with (
+            NetworkKernel(
+                X,
+                self.target_.to_network(Y),
+                None,
+                layout=layout,
+                alpha=0.0,
+                n_threads=N_THREADS,
+            ) as kernel,
+            threadpool_limits(1, "blas"),
+        ):
+            objective = Objective(
+                lambda t, g: kernel.loss_gradient(t, g)[0],
+                n_parameters=layout.n_parameters,
+                loss=kernel.loss,
+                normal_equations=kernel.normal_equations,
+            )
+            result = levenberg_marquardt(
+                objective, theta, max_iter=self.max_iter, tol=0, damping=self.damping
+            )
+        self.theta_, self.n_iter_ = result.theta, result.n_iter
+        return self
+
+    def predict(self, X):
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        with (
+            NetworkKernel(X, layout=self.layout_, n_threads=N_THREADS) as kernel,
+            threadpool_limits(1, "blas"),
+        ):
+            outputs = kernel.predict(self.theta_)
+        return self.target_.to_target(outputs).ravel()
+
+    def score(self, X, y):
+        residual = np.asarray(y, dtype=np.float64) - self.predict(X)
+        return 1 - np.sum(residual**2) / np.sum((y - np.mean(y)) ** 2)
+
+
 def make_model(solver, seed, max_iter):
+    """A model for ``solver``: "lm:<damping>" is a :class:`DampedLM`, every
+    other name an estimator."""
+    name, _, damping = solver.partition(":")
+    if damping:
+        return DampedLM(damping, seed, max_iter)
     if solver == "MLPRegressor":
         return MLPRegressor(
             hidden_layer_sizes=(N_HIDDEN,),
@@ -61,7 +170,6 @@ def make_model(solver, seed, max_iter):
             tol=0,
             random_state=seed,
         )
-    name, _, damping = solver.partition(":")
     return SigmoidMLPRegressor(
         n_hidden=N_HIDDEN,
         solver=name,
@@ -69,7 +177,7 @@ def make_model(solver, seed, max_iter):
         max_iter=max_iter,
         tol=0,
         random_state=seed,
-    ), damping or None
+    )
 
 
 def trace(solver, seed, X, y, iteration_grid, time_limit):
@@ -82,20 +190,11 @@ def trace(solver, seed, X, y, iteration_grid, time_limit):
             if seconds > time_limit or last.n_iter_ < last.max_iter:
                 break  # past the budgets, or converged: more iterations add nothing
         model = make_model(solver, seed, max_iter)
-        damping = None
-        if isinstance(model, tuple):
-            model, damping = model
-        previous = estimator_module._LM_DAMPING
-        if damping:
-            estimator_module._LM_DAMPING = damping
-        try:
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                model.fit(X, y)
-            elapsed = time.perf_counter() - start
-        finally:
-            estimator_module._LM_DAMPING = previous
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+        elapsed = time.perf_counter() - start
         mse = float(np.mean((model.predict(X) - y) ** 2))
         points.append((elapsed, mse, model))
     return points
@@ -106,16 +205,41 @@ def best_within(points, budget):
     return min(reached) if reached else float("nan")
 
 
+def markdown(rows):
+    """The table of ``rows`` in Markdown (floats to 4 significant digits)."""
+    keys = list(rows[0])
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    for row in rows:
+        cells = [
+            f"{row[key]:.4g}" if isinstance(row[key], float) else str(row[key])
+            for key in keys
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_csv(rows, path):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--dampings", action="store_true", help="compare lm dampings")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--csv", default="benchmarks/results/bench_lm.csv")
-    parser.add_argument("--plot", default="benchmarks/results/bench_lm.png")
+    parser.add_argument("--csv", help="CSV output path")
+    parser.add_argument("--markdown", help="also write the Markdown to this file")
+    parser.add_argument("--plot", help="PNG output path")
     args = parser.parse_args(argv)
+    name = "bench_lm_dampings" if args.dampings else "bench_lm"
+    args.csv = args.csv or f"benchmarks/results/{name}.csv"
+    args.plot = args.plot or f"benchmarks/results/{name}.png"
     if args.dampings:
-        solvers = ["lm:hybrid", "lm:marquardt", "lm:identity", "lbfgs"]
+        solvers = [f"lm:{damping}" for damping in DAMPINGS] + ["lbfgs"]
     else:
         solvers = ["lm", "lbfgs", "gd", "MLPRegressor"]
     grids = {
@@ -146,32 +270,47 @@ def main(argv=None):
                     else float("nan")
                 )
                 rows.append(row)
-    keys = list(rows[0])
-    print(
-        "Training MSE (y's units) reached within each time budget; lower is better.\n"
+    text = (
+        "Training MSE (y's units) reached within each time budget; lower is "
+        f"better. {N_HIDDEN} hidden units, alpha = 0"
+        + (
+            "; lm:<damping> is levenberg_marquardt(..., damping=<damping>) on "
+            f"a NetworkKernel with {N_THREADS} thread(s)."
+            if args.dampings
+            else "."
+        )
+        + "\n\n"
+        + markdown(rows)
+        + "\n"
     )
-    print("| " + " | ".join(keys) + " |")
-    print("|" + "---|" * len(keys))
-    for row in rows:
-        cells = [
-            f"{row[key]:.4g}" if isinstance(row[key], float) else str(row[key])
-            for key in keys
-        ]
-        print("| " + " | ".join(cells) + " |")
-    os.makedirs(os.path.dirname(args.csv) or ".", exist_ok=True)
-    with open(args.csv, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"\nCSV: {args.csv}")
+    print(text)
+    write_csv(rows, args.csv)
+    print(f"CSV: {args.csv}")
+    if args.markdown:
+        os.makedirs(os.path.dirname(args.markdown) or ".", exist_ok=True)
+        with open(args.markdown, "w") as handle:
+            handle.write(text)
+        print(f"Markdown: {args.markdown}")
     _plot(traces, args.plot)
     return rows
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the file-only Agg backend, or None if missing."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _plot(traces, path):
     plt = pyplot()
     if plt is None:
-        print(MISSING)
+        print("matplotlib is not installed: no plot (pip install matplotlib)")
         return
     problems_seen = list(dict.fromkeys(problem for problem, _, _ in traces))
     figure, axes = plt.subplots(
@@ -191,6 +330,7 @@ def _plot(traces, path):
         axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=120)
+    plt.close(figure)
     print(f"Plot: {path}")
 
 

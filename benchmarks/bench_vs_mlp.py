@@ -9,15 +9,46 @@ over the N x n_hidden hidden activations, each on all cores), and reports our
 kernel's time per evaluation as a multiple of it. On Linux it also reports
 the share of CPU time the hypervisor took for other guests ("steal") while the
 workload's fits ran: on a shared virtual machine that is what makes threaded
-code slow from one run to the next.
+code slow from one run to the next; and "others %", the share of the CPUs'
+time that other processes on the machine used meanwhile (a fit on two
+threads loses most when something else takes a core).
+
+Same dtypes for every model: in a float32 workload every model gets float32 X
+*and* float32 y (and float64 X and y in a float64 workload). MLPRegressor
+given float32 X with float64 y runs about 1.3-1.5x slower per iteration than
+with float32 y, which would flatter our ratio; the table's "y dtype" column
+is read off the arrays actually passed to ``fit``.
+
+The layouts workload (``--layouts``; a tiny version runs in ``--quick``) fits
+SigmoidMLPRegressor (20 hidden units, 100 L-BFGS iterations, ``tol=0``) on
+the same Friedman #1 data held in four memory layouts: C order, Fortran order
+(``np.asfortranarray``), a non-contiguous view (every other column of
+``np.repeat(X, 2, axis=1)``) and a ``np.memmap`` written to a temporary
+directory. At the default 900,000 x 10 float64 rows, ``[X, 1]`` takes 75.5 MiB,
+past the 64 MiB up to which the kernel copies its inputs whatever their layout,
+so layouts matter there. It reports fit time and time per iteration per
+layout (interleaved, medians), their ratios to C order, and whether every
+layout's fit predicts exactly (bit for bit) what the C-ordered fit predicts,
+on the test rows and on the layout's own training rows.
 
 Usage::
 
     python benchmarks/bench_vs_mlp.py            # the full table (~10 minutes)
     python benchmarks/bench_vs_mlp.py --quick    # a smoke run (seconds)
+    python benchmarks/bench_vs_mlp.py --rows 20000 200000 --hidden 50
+    python benchmarks/bench_vs_mlp.py --layouts  # memory layouts (~5 minutes)
 
-Writes a Markdown table to stdout, a CSV (``--csv``) and, when matplotlib is
-installed, a PNG of time per iteration against rows (``--plot``).
+Writes Markdown to stdout (and to ``--markdown FILE``), one CSV per table
+(``--csv PATH`` for the model table, ``PATH`` with ``_layouts`` before its
+suffix for the layouts table) and, when matplotlib is installed, a PNG of time
+per iteration against rows (``--plot``).
+
+Only the public API is used: the estimator, and for the kernel timing
+``NetworkKernel(...).loss_gradient`` with BLAS limited to one thread through
+threadpoolctl, as the estimator does while it fits. PyTorch starts from
+``glorot_uniform(ParameterLayout(...), np.random.RandomState(0))``, the weights
+SigmoidMLPRegressor(random_state=0) starts from, and its targets go through
+the estimator's default target map, written out below (``MinMaxTarget``).
 """
 
 import argparse
@@ -26,6 +57,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
 import warnings
@@ -36,23 +68,31 @@ from sklearn.datasets import load_diabetes, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from sklearn_sigmoidnet import SigmoidMLPRegressor
-from sklearn_sigmoidnet._data import TargetMapping
-from sklearn_sigmoidnet._estimator import _blas_single_threaded
-from sklearn_sigmoidnet._network import NetworkKernel, ParameterLayout
-from sklearn_sigmoidnet._plotting import MISSING, pyplot
+from sklearn_sigmoidnet import (
+    NetworkKernel,
+    ParameterLayout,
+    SigmoidMLPRegressor,
+    glorot_uniform,
+)
 
 N_CORES = os.cpu_count() or 1
 ALPHA = 1e-4
+DTYPE_NOTE = (
+    "Data types: every model gets X and y in the workload's dtype "
+    "(float32 rows: float32 X and float32 y for all models)."
+)
 
 
 # --------------------------------------------------------------------- data
 def friedman(n_rows, dtype, n_test=5000):
+    """Friedman #1 (noise 1), X standardised on the training rows; X and y
+    both in ``dtype``."""
     X, y = make_friedman1(n_samples=n_rows + n_test, noise=1.0, random_state=0)
     scaler = StandardScaler().fit(X[:n_rows])
     X = scaler.transform(X).astype(dtype)
+    y = y.astype(dtype)
     return X[:n_rows], y[:n_rows], X[n_rows:], y[n_rows:]
 
 
@@ -63,7 +103,32 @@ def diabetes(dtype):
     train, test = order[:332], order[332:]
     scaler = StandardScaler().fit(X[train])
     X = scaler.transform(X).astype(dtype)
+    y = y.astype(dtype)
     return X[train], y[train], X[test], y[test]
+
+
+class MinMaxTarget:
+    """The estimator's default target map, written out.
+
+    ``y -> 0.2 + 0.6 (y - y_min) / (y_max - y_min)`` onto the sigmoid's scale
+    (SigmoidMLPRegressor's ``target_range=(0.2, 0.8)``), and back.
+    """
+
+    low, high = 0.2, 0.8
+
+    def __init__(self, y):
+        y = np.asarray(y, dtype=np.float64)
+        self.y_min, self.y_max = float(y.min()), float(y.max())
+
+    def to_network(self, y, dtype=np.float64):
+        u = (np.asarray(y, dtype=np.float64) - self.y_min) / (self.y_max - self.y_min)
+        return (self.low + (self.high - self.low) * u).astype(dtype)
+
+    def to_target(self, y_network):
+        u = (np.asarray(y_network, dtype=np.float64) - self.low) / (
+            self.high - self.low
+        )
+        return self.y_min + u * (self.y_max - self.y_min)
 
 
 # ------------------------------------------------------------------- models
@@ -113,7 +178,8 @@ class MLP:
 
 
 class Torch:
-    """The same network, loss and target mapping, with torch.optim.LBFGS."""
+    """The same network, loss, target map and initial weights, with
+    torch.optim.LBFGS."""
 
     name = "PyTorch LBFGS"
 
@@ -127,14 +193,12 @@ class Torch:
         torch.set_num_threads(N_CORES)
         dtype = torch.float32 if X.dtype == np.float32 else torch.float64
         Y = y.reshape(-1, 1)
-        self.mapping = TargetMapping.fit(Y, (0.2, 0.8))
+        self.target = MinMaxTarget(Y)
         X_t = torch.from_numpy(X)
-        Y_t = torch.from_numpy(self.mapping.to_network(Y, dtype=X.dtype))
-        # Same initial weights as SigmoidMLPRegressor (Glorot-uniform).
-        rng = np.random.RandomState(0)
+        Y_t = torch.from_numpy(self.target.to_network(Y, dtype=X.dtype))
+        # The initial weights of SigmoidMLPRegressor(random_state=0).
         layout = ParameterLayout(X.shape[1], self.n_hidden, 1)
-        theta = SigmoidMLPRegressor()._initial_theta(layout, rng)
-        W1, W2 = layout.unpack(theta)
+        W1, W2 = layout.unpack(glorot_uniform(layout, np.random.RandomState(0)))
         self.W1 = torch.tensor(W1, dtype=dtype, requires_grad=True)
         self.W2 = torch.tensor(W2, dtype=dtype, requires_grad=True)
         n = X.shape[0]
@@ -172,7 +236,7 @@ class Torch:
 
         with torch.no_grad():
             Yhat = self._forward(torch.from_numpy(X)).numpy()
-        return self.mapping.to_target(Yhat).ravel()
+        return self.target.to_target(Yhat).ravel()
 
 
 def torch_available():
@@ -185,7 +249,8 @@ def torch_available():
 
 # -------------------------------------------------------------------- steal
 def cpu_times():
-    """(steal, total) jiffies of all CPUs from /proc/stat; None off Linux."""
+    """A sample of the CPUs' time: (steal, busy, total) jiffies of all CPUs
+    from /proc/stat and this process's CPU seconds; None off Linux."""
     try:
         with open("/proc/stat") as handle:
             fields = handle.readline().split()
@@ -193,8 +258,11 @@ def cpu_times():
         return None
     if fields[0] != "cpu" or len(fields) < 9:
         return None
+    # user nice system idle iowait irq softirq steal
     values = [int(field) for field in fields[1:9]]
-    return values[7], sum(values)
+    busy = sum(values[:3]) + values[5] + values[6]
+    own = os.times()
+    return values[7], busy, sum(values), own.user + own.system
 
 
 def steal_share(before, after):
@@ -203,9 +271,24 @@ def steal_share(before, after):
     On a shared virtual machine this is what makes two threads slower than
     one now and then; the table reports it next to each workload's times.
     """
-    if before is None or after is None or after[1] == before[1]:
+    if before is None or after is None or after[2] == before[2]:
         return float("nan")
-    return (after[0] - before[0]) / (after[1] - before[1])
+    return (after[0] - before[0]) / (after[2] - before[2])
+
+
+def others_share(before, after):
+    """Share of the CPUs' time that other processes of this machine used
+    meanwhile (busy time less this process's own CPU time).
+
+    Two cores shared with other work: a threaded fit loses most when another
+    process takes a core. The tables report it next to each workload's times.
+    """
+    if before is None or after is None or after[2] == before[2]:
+        return float("nan")
+    ticks = os.sysconf("SC_CLK_TCK")
+    busy = (after[1] - before[1]) / ticks
+    own = after[3] - before[3]
+    return max(0.0, busy - own) / ((after[2] - before[2]) / ticks)
 
 
 # -------------------------------------------------------------------- floor
@@ -267,21 +350,23 @@ def floor_time(n_rows, n_features, n_hidden, dtype, repeats):
 
 
 def kernel_time(X, y, n_hidden, repeats):
-    """Seconds per loss+gradient evaluation of our kernel (all cores)."""
+    """Seconds per loss+gradient evaluation of our kernel (all cores).
+
+    BLAS is limited to one thread, as in the estimator's fit: the kernel
+    runs its row blocks on its own threads.
+    """
     rng = np.random.default_rng(0)
     layout = ParameterLayout(X.shape[1], n_hidden, 1)
-    Y = TargetMapping.fit(y.reshape(-1, 1), (0.2, 0.8)).to_network(
-        y.reshape(-1, 1), dtype=X.dtype
-    )
-    kernel = NetworkKernel(X, Y, layout=layout, alpha=ALPHA, n_threads=N_CORES)
+    Y = y.reshape(-1, 1)
+    Y = MinMaxTarget(Y).to_network(Y, dtype=X.dtype)
     theta = rng.normal(scale=0.5, size=layout.n_parameters)
     gradient = np.empty(layout.n_parameters)
-    try:
-        with _blas_single_threaded():
-            kernel.loss_gradient(theta, gradient)
-            return _median_time(lambda: kernel.loss_gradient(theta, gradient), repeats)
-    finally:
-        kernel.close()
+    with (
+        NetworkKernel(X, Y, layout=layout, alpha=ALPHA, n_threads=N_CORES) as kernel,
+        threadpool_limits(1, "blas"),
+    ):
+        kernel.loss_gradient(theta, gradient)
+        return _median_time(lambda: kernel.loss_gradient(theta, gradient), repeats)
 
 
 def peak_memory_mb(model_class, n_hidden, X, y):
@@ -289,7 +374,9 @@ def peak_memory_mb(model_class, n_hidden, X, y):
     model = model_class(n_hidden, max_iter=3)
     tracemalloc.start()
     try:
-        model.fit(X, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
         return tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()
@@ -322,8 +409,14 @@ def _all_workloads(quick):
             yield "diabetes", 332, n_hidden, dtype, 200
 
 
+def _fit_quietly(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
 def run(args):
-    models = [Ours, MLP] + ([Torch] if torch_available() and not args.no_torch else [])
+    models = [Ours, MLP] + ([Torch] if not args.no_torch and torch_available() else [])
     rows = []
     for data, n_rows, n_hidden, dtype, max_iter in workloads(
         args.quick, args.rows, args.hidden
@@ -342,13 +435,12 @@ def run(args):
             for model_class in models:
                 model = model_class(n_hidden, max_iter)
                 start = time.perf_counter()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    n_iter = model.fit(X, y)
+                n_iter = _fit_quietly(model, X, y)
                 times[model.name].append(time.perf_counter() - start)
                 iterations[model.name] = n_iter
                 fitted[model.name] = model
-        steal = steal_share(before, cpu_times())
+        after = cpu_times()
+        steal, others = steal_share(before, after), others_share(before, after)
         floor = floor_time(n_rows, X.shape[1], n_hidden, dtype, 2 * args.repeats + 3)
         kernel = kernel_time(X, y, n_hidden, 2 * args.repeats + 3)
         mlp_per_iter = (
@@ -367,7 +459,8 @@ def run(args):
                 "data": data,
                 "rows": n_rows,
                 "hidden": n_hidden,
-                "dtype": np.dtype(dtype).name,
+                "dtype": X.dtype.name,
+                "y_dtype": y.dtype.name,
                 "model": name,
                 "iterations": iterations[name],
                 "fit_s": fit_time,
@@ -383,17 +476,127 @@ def run(args):
                 if name == Ours.name
                 else float("nan"),
                 "steal_percent": 100 * steal,
+                "others_percent": 100 * others,
             }
             rows.append(row)
-            print(_format_row(row), file=sys.stderr, flush=True)
+            print(_format_row(row, COLUMNS), file=sys.stderr, flush=True)
     return rows
 
 
+# ------------------------------------------------------------------ layouts
+LAYOUTS = ("C order", "Fortran order", "strided view", "memmap")
+LAYOUT_HIDDEN = 20
+LAYOUT_ITER = 100
+
+
+def layout_copies(X, directory):
+    """The values of X in each of ``LAYOUTS`` (the memmap in ``directory``)."""
+    memmap = np.memmap(
+        os.path.join(directory, "X.dat"), dtype=X.dtype, mode="w+", shape=X.shape
+    )
+    memmap[:] = X
+    memmap.flush()
+    copies = {
+        "C order": np.ascontiguousarray(X),
+        "Fortran order": np.asfortranarray(X),
+        # Every other column of [X0, X0, X1, X1, ...]: X's values, not contiguous.
+        "strided view": np.repeat(X, 2, axis=1)[:, ::2],
+        "memmap": memmap,
+    }
+    for name, array in copies.items():
+        if not np.array_equal(array, X):
+            raise AssertionError(f"the {name} copy differs from X")
+    if copies["Fortran order"].flags.c_contiguous and X.shape[1] > 1:
+        raise AssertionError("the Fortran-ordered copy is C-contiguous")
+    strided = copies["strided view"].flags
+    if strided.c_contiguous or strided.f_contiguous:
+        raise AssertionError("the strided view is contiguous")
+    return copies
+
+
+def run_layouts(args):
+    """Fit time per memory layout of the same float64 rows; one row per layout."""
+    n_rows = args.layout_rows
+    X, y, X_test, _ = friedman(n_rows, np.float64, n_test=1000 if args.quick else 5000)
+    inputs_mib = n_rows * (X.shape[1] + 1) * X.itemsize / 2**20
+    times = {name: [] for name in LAYOUTS}
+    same_fit = dict.fromkeys(LAYOUTS, True)
+    iterations, models = {}, {}
+    reference = None  # test predictions of the first C-ordered fit
+    with tempfile.TemporaryDirectory(prefix="bench_layouts_") as directory:
+        copies = layout_copies(X, directory)
+        before = cpu_times()
+        for _ in range(args.repeats):  # interleaved: C F S M C F S M ...
+            for name in LAYOUTS:
+                model = SigmoidMLPRegressor(
+                    n_hidden=LAYOUT_HIDDEN,
+                    alpha=ALPHA,
+                    max_iter=LAYOUT_ITER,
+                    tol=0,
+                    random_state=0,
+                )
+                start = time.perf_counter()
+                _fit_quietly(model, copies[name], y)
+                times[name].append(time.perf_counter() - start)
+                iterations[name], models[name] = model.n_iter_, model
+                predictions = model.predict(X_test)
+                if reference is None:
+                    reference = predictions
+                same_fit[name] &= bool(np.array_equal(predictions, reference))
+            print(
+                "layouts: " + ", ".join(f"{n} {times[n][-1]:.2f} s" for n in LAYOUTS),
+                file=sys.stderr,
+                flush=True,
+            )
+        after = cpu_times()
+        steal, others = steal_share(before, after), others_share(before, after)
+        # Predictions on each layout's own rows (the predict path's inputs).
+        train_reference = models["C order"].predict(copies["C order"])
+        same_predict = {
+            name: bool(
+                np.array_equal(models[name].predict(copies[name]), train_reference)
+            )
+            for name in LAYOUTS
+        }
+        del copies  # closes the memmap before its directory goes
+    c_time = statistics.median(times["C order"])
+    c_per_iter = c_time / max(1, iterations["C order"])
+    rows = []
+    for name in LAYOUTS:
+        fit_time = statistics.median(times[name])
+        per_iter = fit_time / max(1, iterations[name])
+        rows.append(
+            {
+                "layout": name,
+                "rows": n_rows,
+                "features": X.shape[1],
+                "dtype": X.dtype.name,
+                "inputs_mib": inputs_mib,
+                "hidden": LAYOUT_HIDDEN,
+                "iterations": iterations[name],
+                "repeats": len(times[name]),
+                "fit_s": fit_time,
+                "fit_s_min": min(times[name]),
+                "fit_s_max": max(times[name]),
+                "ms_per_iter": 1e3 * per_iter,
+                "ratio_to_c": fit_time / c_time,
+                "per_iter_ratio_to_c": per_iter / c_per_iter,
+                "same_test_predictions": same_fit[name],
+                "same_train_predictions": same_predict[name],
+                "steal_percent": 100 * steal,
+                "others_percent": 100 * others,
+            }
+        )
+    return rows
+
+
+# ------------------------------------------------------------------- output
 COLUMNS = [
     ("data", "data", "{}"),
     ("rows", "rows", "{}"),
     ("hidden", "hidden", "{}"),
-    ("dtype", "dtype", "{}"),
+    ("dtype", "X dtype", "{}"),
+    ("y_dtype", "y dtype", "{}"),
     ("model", "model", "{}"),
     ("iterations", "iters", "{}"),
     ("fit_s", "fit s", "{:.3f}"),
@@ -405,6 +608,28 @@ COLUMNS = [
     ("kernel_ms_per_eval", "kernel ms/eval", "{:.2f}"),
     ("kernel_over_floor", "kernel/floor", "{:.2f}"),
     ("steal_percent", "steal %", "{:.0f}"),
+    ("others_percent", "others %", "{:.0f}"),
+]
+
+LAYOUT_COLUMNS = [
+    ("layout", "layout", "{}"),
+    ("rows", "rows", "{}"),
+    ("features", "features", "{}"),
+    ("dtype", "dtype", "{}"),
+    ("inputs_mib", "[X, 1] MiB", "{:.1f}"),
+    ("hidden", "hidden", "{}"),
+    ("iterations", "iters", "{}"),
+    ("repeats", "repeats", "{}"),
+    ("fit_s", "fit s", "{:.3f}"),
+    ("fit_s_min", "min s", "{:.3f}"),
+    ("fit_s_max", "max s", "{:.3f}"),
+    ("ms_per_iter", "ms/iter", "{:.2f}"),
+    ("ratio_to_c", "fit x C", "{:.3f}"),
+    ("per_iter_ratio_to_c", "ms/iter x C", "{:.3f}"),
+    ("same_test_predictions", "same test predictions", "{}"),
+    ("same_train_predictions", "same train predictions", "{}"),
+    ("steal_percent", "steal %", "{:.0f}"),
+    ("others_percent", "others %", "{:.0f}"),
 ]
 
 
@@ -412,36 +637,58 @@ def _cell(row, key, fmt):
     value = row[key]
     if isinstance(value, float) and np.isnan(value):
         return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
     return fmt.format(value)
 
 
-def _format_row(row):
-    return "| " + " | ".join(_cell(row, key, fmt) for key, _, fmt in COLUMNS) + " |"
+def _format_row(row, columns):
+    return "| " + " | ".join(_cell(row, key, fmt) for key, _, fmt in columns) + " |"
 
 
-def markdown(rows):
+def markdown(rows, columns=COLUMNS):
     lines = [
-        "| " + " | ".join(title for _, title, _ in COLUMNS) + " |",
-        "|" + "|".join("---" for _ in COLUMNS) + "|",
+        "| " + " | ".join(title for _, title, _ in columns) + " |",
+        "|" + "|".join("---" for _ in columns) + "|",
     ]
-    lines += [_format_row(row) for row in rows]
+    lines += [_format_row(row, columns) for row in rows]
     return "\n".join(lines)
 
 
-def write_csv(rows, path):
+def write_csv(rows, path, columns=COLUMNS):
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[key for key, _, _ in COLUMNS])
+        writer = csv.DictWriter(handle, fieldnames=[key for key, _, _ in columns])
         writer.writeheader()
         writer.writerows(rows)
+
+
+def layouts_csv_path(path):
+    """``results/x.csv`` -> ``results/x_layouts.csv``."""
+    stem, suffix = os.path.splitext(path)
+    return f"{stem}_layouts{suffix or '.csv'}"
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the file-only Agg backend, or None if missing."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def plot(rows, path):
     plt = pyplot()
     if plt is None:
-        print(MISSING)
+        print("matplotlib is not installed: no plot (pip install matplotlib)")
         return False
     hidden_sizes = sorted({row["hidden"] for row in rows if row["data"] == "friedman1"})
+    if not hidden_sizes:
+        return False
     hidden = 50 if 50 in hidden_sizes else hidden_sizes[0]
     figure, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for axis, dtype in zip(axes, ("float64", "float32"), strict=True):
@@ -462,13 +709,14 @@ def plot(rows, path):
             axis.loglog(
                 *zip(*floor, strict=True), "k--", label="floor (one evaluation)"
             )
-        axis.set_title(f"Friedman #1, {hidden} hidden units, {dtype}")
+        axis.set_title(f"Friedman #1, {hidden} hidden units, {dtype} X and y")
         axis.set_xlabel("training rows")
         axis.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("ms per L-BFGS iteration")
     axes[0].legend()
     figure.tight_layout()
     figure.savefig(path, dpi=120)
+    plt.close(figure)
     return True
 
 
@@ -496,22 +744,64 @@ def main(argv=None):
     )
     parser.add_argument("--hidden", type=int, nargs="*", help="only these hidden sizes")
     parser.add_argument(
-        "--csv", default="benchmarks/results/bench_vs_mlp.csv", help="CSV output path"
+        "--layouts",
+        action="store_true",
+        help="run the memory-layout workload only (with --quick: a tiny one)",
     )
+    parser.add_argument(
+        "--layout-rows",
+        type=int,
+        default=None,
+        help="rows of the layouts workload (900000; 2000 with --quick)",
+    )
+    parser.add_argument(
+        "--csv",
+        default="benchmarks/results/bench_vs_mlp.csv",
+        help="CSV of the model table; the layouts table goes to PATH_layouts.csv",
+    )
+    parser.add_argument("--markdown", help="also write the Markdown to this file")
     parser.add_argument(
         "--plot", default="benchmarks/results/bench_vs_mlp.png", help="PNG output path"
     )
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats = min(args.repeats, 2)
-    rows = run(args)
-    print(f"Machine: {machine()}\n")
-    print(markdown(rows))
-    write_csv(rows, args.csv)
-    print(f"\nCSV: {args.csv}")
-    if plot(rows, args.plot):
+    if args.layout_rows is None:
+        args.layout_rows = 2000 if args.quick else 900_000
+    results = {}
+    sections = [f"Machine: {machine()}", DTYPE_NOTE]
+    if not args.layouts:
+        rows = run(args)
+        results["models"] = rows
+        write_csv(rows, args.csv)
+        sections.append(markdown(rows))
+        sections.append(f"CSV: {args.csv}")
+    if args.layouts or args.quick:
+        layout_rows = run_layouts(args)
+        results["layouts"] = layout_rows
+        path = layouts_csv_path(args.csv)
+        write_csv(layout_rows, path, LAYOUT_COLUMNS)
+        first = layout_rows[0]
+        sections.append(
+            f"Memory layouts: SigmoidMLPRegressor, {first['hidden']} hidden units, "
+            f"{first['iterations']} L-BFGS iterations (tol=0), "
+            f"{first['rows']:,} x {first['features']} {first['dtype']} rows "
+            f"([X, 1] = {first['inputs_mib']:.1f} MiB), {first['repeats']} "
+            "interleaved repeats, medians; 'x C' is the ratio to C order; "
+            "'same ... predictions' is bitwise equality with the C-ordered fit."
+        )
+        sections.append(markdown(layout_rows, LAYOUT_COLUMNS))
+        sections.append(f"CSV: {path}")
+    text = "\n\n".join(sections) + "\n"
+    print(text, end="")
+    if args.markdown:
+        os.makedirs(os.path.dirname(args.markdown) or ".", exist_ok=True)
+        with open(args.markdown, "w") as handle:
+            handle.write(text)
+        print(f"Markdown: {args.markdown}")
+    if "models" in results and plot(results["models"], args.plot):
         print(f"Plot: {args.plot}")
-    return rows
+    return results
 
 
 if __name__ == "__main__":
