@@ -1,0 +1,301 @@
+"""skops persistence: fitted models round-trip through ``skops.io`` bit for bit,
+their files hold only the package's own types beside the ones skops trusts by
+default (no functions, locks or thread pools in the fitted state), the
+documented trusted list loads them, and files that are not what they claim
+give clear errors."""
+
+import pickle
+import warnings
+import zipfile
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import skops.io as sio
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_sigmoidnet import SigmoidMLPRegressor
+
+ESTIMATOR_TYPE = f"{SigmoidMLPRegressor.__module__}.{SigmoidMLPRegressor.__qualname__}"
+
+
+def _fit(model, X, y, **fit_params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y, **fit_params)
+
+
+def _own_types(path):
+    """The types of the file that skops does not trust by default."""
+    return sio.get_untrusted_types(file=path)
+
+
+def _assert_only_package_types(path):
+    untrusted = _own_types(path)
+    assert ESTIMATOR_TYPE in untrusted
+    for name in untrusted:
+        assert name.startswith("sklearn_sigmoidnet."), untrusted
+        # a class of the package, not a function, lock or pool it refers to
+        obj = _resolve(name)
+        assert isinstance(obj, type), (name, obj)
+
+
+def _resolve(name):
+    module_name, _, attribute = name.rpartition(".")
+    module = __import__(module_name, fromlist=[attribute])
+    return getattr(module, attribute)
+
+
+def _assert_plain_state(model):
+    """The fitted state is data: numbers, strings, arrays, lists, tuples, None
+    and the target mapping; no callables, locks, threads or pools, which skops
+    would refuse or have to trust."""
+    plain = (bool, int, float, str, type(None), np.ndarray, np.generic)
+
+    def check(value, where):
+        if isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                check(item, f"{where}[{i}]")
+        elif type(value).__module__.startswith("sklearn_sigmoidnet."):
+            assert not callable(value), where
+            for key, item in vars(value).items():
+                check(item, f"{where}.{key}")
+        else:
+            assert isinstance(value, plain), (where, type(value))
+
+    for key, value in vars(model).items():
+        check(value, key)
+
+
+def _assert_same_state(original, loaded):
+    assert type(loaded) is type(original)
+    assert loaded.get_params() == original.get_params()
+    assert set(vars(loaded)) == set(vars(original))
+    for key, value in vars(original).items():
+        other = getattr(loaded, key)
+        if key == "_target_mapping":
+            assert type(other) is type(value)
+            for name, array in vars(value).items():
+                np.testing.assert_array_equal(getattr(other, name), array)
+        elif isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+            assert len(other) == len(value)
+            for a, b in zip(value, other, strict=True):
+                assert a.dtype == b.dtype
+                np.testing.assert_array_equal(a, b)
+        elif isinstance(value, np.ndarray):
+            assert value.dtype == other.dtype
+            np.testing.assert_array_equal(value, other)
+        else:
+            assert other == value, key
+
+
+def _round_trip(model, tmp_path):
+    for step in getattr(model, "steps", [(None, model)]):
+        if isinstance(step[1], SigmoidMLPRegressor):
+            _assert_plain_state(step[1])
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    _assert_only_package_types(path)
+    return sio.load(path, trusted=_own_types(path)), path
+
+
+def _assert_same_predictions(original, loaded, X):
+    expected, got = original.predict(X), loaded.predict(X)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    # bit for bit, not merely close
+    assert expected.tobytes() == got.tobytes()
+
+
+@pytest.mark.parametrize("alpha", [1e-4, "auto"])
+@pytest.mark.parametrize("solver", ["lbfgs", "gd", "lm"])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_round_trip_every_solver(friedman, tmp_path, solver, n_outputs, alpha):
+    X, y, X_test, _ = friedman
+    Y = y if n_outputs == 1 else np.column_stack([y, 2.0 * y + 5.0, -y])
+    model = _fit(
+        SigmoidMLPRegressor(
+            n_hidden=8, solver=solver, alpha=alpha, max_iter=30, random_state=0
+        ),
+        X,
+        Y,
+    )
+    loaded, _ = _round_trip(model, tmp_path)
+    _assert_same_state(model, loaded)
+    _assert_same_predictions(model, loaded, X_test)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "lm"])
+def test_round_trip_bayesian(friedman, tmp_path, solver):
+    """alpha="auto" with restarts: the evidence's state and the posterior come
+    back, so ``return_std`` is bit for bit the same too."""
+    X, y, X_test, _ = friedman
+    model = _fit(
+        SigmoidMLPRegressor(
+            n_hidden=5,
+            solver=solver,
+            alpha="auto",
+            n_init=2,
+            max_iter=30,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
+    loaded, _ = _round_trip(model, tmp_path)
+    _assert_same_state(model, loaded)
+    _assert_same_predictions(model, loaded, X_test)
+    expected = model.predict(X_test, return_std=True)
+    got = loaded.predict(X_test, return_std=True)
+    for a, b in zip(expected, got, strict=True):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize(
+    "params, fit",
+    [
+        ({"early_stopping": True, "solver": "lbfgs"}, "fit"),
+        ({"early_stopping": True, "solver": "gd"}, "fit"),
+        ({"target_bounds": (0.0, 40.0)}, "partial_fit"),
+        ({"warm_start": True, "solver": "lm"}, "fit twice"),
+    ],
+    ids=["early-stopping-lbfgs", "early-stopping-gd", "partial-fit", "warm-start"],
+)
+def test_round_trip_other_fitted_states(friedman, tmp_path, params, fit):
+    """Validation scores, partial_fit's velocity, warm-started weights."""
+    X, y, X_test, _ = friedman
+    model = SigmoidMLPRegressor(n_hidden=6, max_iter=20, random_state=0, **params)
+    if fit == "partial_fit":
+        for start in range(0, 500, 100):
+            model.partial_fit(X[start : start + 100], y[start : start + 100])
+    else:
+        _fit(model, X, y)
+        if fit == "fit twice":
+            _fit(model, X, y)
+    loaded, _ = _round_trip(model, tmp_path)
+    _assert_same_state(model, loaded)
+    _assert_same_predictions(model, loaded, X_test)
+    if fit == "partial_fit":
+        # the loaded model streams on exactly as the original does
+        model.partial_fit(X[:100], y[:100])
+        loaded.partial_fit(X[:100], y[:100])
+        _assert_same_predictions(model, loaded, X_test)
+
+
+def test_round_trip_float32_and_sparse(friedman, tmp_path):
+    X, y, X_test, _ = friedman
+    model = _fit(
+        SigmoidMLPRegressor(n_hidden=6, max_iter=20, random_state=0),
+        X.astype(np.float32),
+        y,
+    )
+    loaded, _ = _round_trip(model, tmp_path)
+    _assert_same_predictions(model, loaded, X_test.astype(np.float32))
+    assert loaded.predict(X_test.astype(np.float32)).dtype == np.float32
+    _assert_same_predictions(model, loaded, sp.csr_array(X_test))
+
+
+def test_round_trip_in_a_pipeline(friedman, tmp_path):
+    """scikit-learn's own steps are trusted by default: the package's types are
+    still the only ones a user has to trust."""
+    X, y, X_test, _ = friedman
+    pipeline = _fit(
+        make_pipeline(
+            StandardScaler(), SigmoidMLPRegressor(n_hidden=6, random_state=0)
+        ),
+        X * 100.0,
+        y,
+    )
+    loaded, path = _round_trip(pipeline, tmp_path)
+    _assert_same_predictions(pipeline, loaded, X_test * 100.0)
+    assert sorted(_own_types(path)) == [
+        "sklearn_sigmoidnet._data.TargetMapping",
+        "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
+    ]
+
+
+def test_documented_trusted_list_loads(friedman, tmp_path):
+    """The explicit list in docs/user_guide/persistence.md is exactly what a
+    fitted model needs."""
+    X, y, X_test, _ = friedman
+    model = _fit(SigmoidMLPRegressor(n_hidden=6, random_state=0), X, y)
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    trusted = [
+        "sklearn_sigmoidnet._data.TargetMapping",
+        "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
+    ]
+    assert sorted(_own_types(path)) == trusted
+    loaded = sio.load(path, trusted=trusted)
+    _assert_same_predictions(model, loaded, X_test)
+
+
+def test_dumps_and_loads_bytes(friedman):
+    X, y, X_test, _ = friedman
+    model = _fit(SigmoidMLPRegressor(n_hidden=6, random_state=0), X, y)
+    data = sio.dumps(model)
+    loaded = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+    _assert_same_predictions(model, loaded, X_test)
+
+
+def test_loading_without_trust_refuses_and_names_the_types(friedman, tmp_path):
+    X, y, _, _ = friedman
+    path = tmp_path / "model.skops"
+    sio.dump(
+        _fit(SigmoidMLPRegressor(n_hidden=4, max_iter=5, random_state=0), X, y), path
+    )
+    with pytest.raises(Exception, match="Untrusted types found") as info:
+        sio.load(path)
+    assert ESTIMATOR_TYPE in str(info.value)
+    with pytest.raises(Exception, match="Untrusted types found"):
+        sio.load(path, trusted=[ESTIMATOR_TYPE])  # not all of them
+
+
+def test_another_object_is_refused_by_the_trusted_list(tmp_path):
+    """A .skops file of another type, holding types outside the list, is refused
+    with the names of those types, whatever its file name says."""
+    import collections
+
+    path = tmp_path / "model.skops"
+    sio.dump(collections.Counter("not a model"), path)
+    trusted = [
+        "sklearn_sigmoidnet._data.TargetMapping",
+        "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
+    ]
+    with pytest.raises(Exception, match="collections.Counter"):
+        sio.load(path, trusted=trusted)
+
+
+def test_not_a_skops_file(friedman, tmp_path):
+    """A pickle or joblib file named .skops is not unpickled: skops reads zip
+    files only, and says so."""
+    X, y, _, _ = friedman
+    path = tmp_path / "model.skops"
+    with open(path, "wb") as handle:
+        pickle.dump(
+            _fit(SigmoidMLPRegressor(n_hidden=4, max_iter=5, random_state=0), X, y),
+            handle,
+        )
+    with pytest.raises(zipfile.BadZipFile, match="not a zip file"):
+        sio.load(path, trusted=[ESTIMATOR_TYPE])
+    with pytest.raises(zipfile.BadZipFile):
+        sio.get_untrusted_types(file=path)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "overwritten"])
+def test_corrupted_file(friedman, tmp_path, damage):
+    X, y, _, _ = friedman
+    path = tmp_path / "model.skops"
+    sio.dump(
+        _fit(SigmoidMLPRegressor(n_hidden=4, max_iter=5, random_state=0), X, y), path
+    )
+    trusted = _own_types(path)
+    data = bytearray(path.read_bytes())
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        data[len(data) // 3 : len(data) // 3 + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+    with pytest.raises(zipfile.BadZipFile):
+        sio.load(path, trusted=trusted)
