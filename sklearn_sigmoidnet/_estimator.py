@@ -761,7 +761,9 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions; float32 for float32 X (float64 when y's range does
-            not fit in float32), float64 otherwise.
+            not fit in float32), float64 otherwise. Shaped like the ``y`` of
+            ``fit``: a ``y`` of shape (n, 1) gives predictions of shape
+            (n_samples, 1), where MLPRegressor returns (n_samples,).
         y_std : ndarray, shaped like ``y_pred``, float64
             Only with ``return_std=True``.
         """
