@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+# the scripts import their shared helpers (_machine) from their own folder,
+# as they do when run as ``python benchmarks/<script>.py``
+sys.path.insert(0, str(BENCHMARKS))
 
 
 def _load(name):
