@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._callbacks import CallbackSupportMixin, FitTasks
 from ._data import TargetMapping, canonical_samples, constant_prediction_loss
 from ._kernel import NetworkKernel
 from ._layout import ParameterLayout, glorot_uniform
@@ -35,6 +36,24 @@ _HESSIAN_MAX_PARAMETERS = 4000
 _HESSIAN_MAX_WORK = 2.5e9
 
 
+# what scikit-learn's fit context needs after a fit, to tear the callbacks down
+_CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
+
+class _Problem(NamedTuple):
+    """What a fit trains on: the kernel, the objective and their setting."""
+
+    kernel: NetworkKernel
+    objective: Objective
+    layout: ParameterLayout
+    mapping: TargetMapping
+    validation: object  # (X, Y on the network's scale, weights) or None
+    continuing: bool
+    n_threads: int
+    dtype: np.dtype
+    seen: tuple  # (X, y, sample_weight) as validated, before any split
+
+
 class _Run(NamedTuple):
     """A training run: its weights, loss, solver result and helpers."""
 
@@ -44,9 +63,10 @@ class _Run(NamedTuple):
     monitor: object
     regulariser: object
     alpha: object
+    gd_state: object = None  # gradient descent's velocity and loss ceiling
 
 
-class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
+class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     """One-hidden-layer sigmoid network with hand-coded gradients.
 
     The network of the seed document: ``H = [X, 1] W1``, ``Z = sigmoid(H)``,
@@ -92,7 +112,9 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         normalised loss of ``tol``): its curvature depends on the network's
         size but not on y's spread, since targets are mapped into
         ``target_range``. The default, with ``momentum=0.9``, is stable for
-        standardised X up to a few hundred hidden units.
+        standardised X up to a few hundred hidden units. A step that raises
+        the loss above where training started is undone and the rate halved
+        (with a ``ConvergenceWarning`` naming the rate reached).
 
     momentum : float, default=0.9
         Heavy-ball momentum of ``solver="gd"``, in [0, 1).
@@ -160,7 +182,12 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         Seeds the initial weights (Glorot-uniform, as MLPRegressor's).
 
     warm_start : bool, default=False
-        Start from the previous fit's weights and keep its target mapping.
+        Start from the previous fit's weights and keep its target mapping;
+        ``loss_curve_``, ``n_iter_`` and ``validation_scores_`` continue, and
+        each fit runs up to ``max_iter`` more iterations. ``solver="gd"``
+        carries its velocity, so two fits of ``max_iter=5`` equal one of 10;
+        ``"lbfgs"`` and ``"lm"`` restart from the weights (L-BFGS's curvature
+        pairs and LM's damping start afresh).
 
     verbose : bool, default=False
         Print iteration, loss, validation score (with early stopping) and
@@ -176,11 +203,18 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
     intercepts_ : list of two ndarrays
         The bias rows ``[b1, b2]``, shapes ``(n_hidden,)`` and ``(n_outputs,)``.
     loss_ : float
-        Loss of eq. (1) (plus penalty) on the network's scale at the end.
+        Loss of eq. (1) (plus penalty) on the network's scale at the end:
+        half the weighted mean over samples of the squared errors summed over
+        outputs, with y mapped into ``target_range``. For one output and no
+        penalty that is ``((high - low) / (y_max - y_min))^2`` times
+        MLPRegressor's ``loss_`` (half the mean squared error in y's units)
+        for the same predictions; ``score`` or ``predict`` give y's units.
     loss_curve_ : list of float
-        The same loss after each iteration.
+        The same loss after each iteration (continued by ``warm_start`` and
+        ``partial_fit``).
     n_iter_ : int
-        Iterations run.
+        Iterations run (summed over ``warm_start`` fits and ``partial_fit``
+        calls).
     n_outputs_ : int
         Number of outputs.
     n_features_in_ : int
@@ -188,8 +222,10 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
     feature_names_in_ : ndarray of str
         Feature names seen in ``fit``, when X has string column names.
     validation_scores_ : list of float or None
-        Weighted R^2 on the held-out samples after each iteration, when
-        ``early_stopping=True``; None otherwise.
+        Weighted R^2 on the held-out samples when ``early_stopping=True``
+        (None otherwise): ``validation_scores_[i]`` after ``i`` iterations,
+        ``[0]`` for the initial weights, so the list is never empty and has
+        ``n_iter_ + 1`` entries.
     best_validation_score_ : float or None
         The best of ``validation_scores_`` (its weights are the ones kept).
     target_min_ : ndarray of shape (n_outputs,)
@@ -333,9 +369,16 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         return layout.pack(W1, W2, dtype=dtype)
 
     def _set_theta(self, theta, dtype):
+        for name, value in self._weights_of(theta, dtype).items():
+            setattr(self, name, value)
+
+    def _weights_of(self, theta, dtype):
+        """``coefs_`` and ``intercepts_`` of the flat parameters ``theta``."""
         W1, W2 = self._layout().unpack(np.asarray(theta, dtype=dtype))
-        self.coefs_ = [W1[:-1].copy(), W2[:-1].copy()]
-        self.intercepts_ = [W1[-1].copy(), W2[-1].copy()]
+        return {
+            "coefs_": [W1[:-1].copy(), W2[:-1].copy()],
+            "intercepts_": [W1[-1].copy(), W2[-1].copy()],
+        }
 
     # -------------------------------------------------------------------- fit
     def _validate_fit_data(self, X, y, sample_weight, reset):
@@ -472,12 +515,53 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _fit(self, X, y, sample_weight, incremental):
-        """The one path of :meth:`fit` and :meth:`partial_fit`."""
+        """The one path of :meth:`fit` and :meth:`partial_fit`. A fit that
+        raises (bad input, an interrupt before the first loss, a callback)
+        leaves the estimator as it was."""
+        before = dict(self.__dict__)
+        try:
+            return self._fit_unguarded(X, y, sample_weight, incremental)
+        except BaseException:
+            # keep what scikit-learn's fit context tears the callbacks down with
+            during = {
+                key: self.__dict__[key]
+                for key in _CALLBACK_STATE
+                if key in self.__dict__
+            }
+            self.__dict__.clear()
+            self.__dict__.update(before, **during)
+            raise
+
+    def _fit_unguarded(self, X, y, sample_weight, incremental):
+        problem = self._problem(X, y, sample_weight, incremental)
+        with problem.kernel, blas_single_threaded():
+            if incremental:
+                start = next(self._starting_points(problem.layout, problem.continuing))
+                run = self._step(problem.objective, start, problem.continuing)
+                self.alpha_ = problem.kernel.alpha
+                # the weights change: early stopping's scores described the old
+                self.validation_scores_ = self.best_validation_score_ = None
+            else:
+                tasks = self._fit_tasks(problem)
+                run = self._restarts(problem, tasks)
+        mapping = problem.mapping
+        self._set_theta(run.theta, problem.dtype)
+        self._target_mapping = mapping
+        self.target_min_, self.target_max_ = mapping.y_min, mapping.y_max
+        self._record(run, problem.continuing)
+        self._warn_about(run.result, incremental)
+        if not incremental:
+            tasks.end(run.theta)
+        return self
+
+    def _problem(self, X, y, sample_weight, incremental):
+        """Validated data, target mapping, kernel and objective of a fit."""
         output_range = self._check_target_range()
         continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
         X, Y, sample_weight, single_output = self._validate_fit_data(
             X, y, sample_weight, reset=not continuing
         )
+        seen = (X, Y[:, 0] if single_output else Y, sample_weight)
         validation = None
         if self.early_stopping and not incremental:
             (X, Y, sample_weight), validation = self._split_validation(
@@ -488,8 +572,7 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         else:
             self.n_outputs_ = Y.shape[1]
             mapping = self._target_mapping_for(Y, sample_weight, output_range)
-            self._single_output = single_output
-        if not incremental:
+        if not (continuing and incremental):
             self._single_output = single_output
         layout = self._layout()
         self._check_solver_size(layout, incremental)
@@ -507,28 +590,44 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             normal_equations=kernel.normal_equations,
             loss_scale=reference_loss,
         )
-        with kernel, blas_single_threaded():
-            if incremental:
-                start = next(self._starting_points(layout, continuing))
-                run = self._step(objective, start)
-                self.alpha_ = kernel.alpha
-                # the weights change: early stopping's scores described the old
-                self.validation_scores_ = self.best_validation_score_ = None
-            else:
-                starts = self._starting_points(layout, continuing)
-                runs = [
-                    self._run(kernel, objective, theta, validation, n_threads)
-                    for theta in starts
-                ]
-                run = self._best(runs)
-                self.restart_losses_ = [r.loss for r in runs]
-                self._record_posterior(kernel, run, mapping)
-        self._set_theta(run.theta, X.dtype)
-        self._target_mapping = mapping
-        self.target_min_, self.target_max_ = mapping.y_min, mapping.y_max
-        self._record(run)
-        self._warn_about(run.result, incremental)
-        return self
+        return _Problem(
+            kernel,
+            objective,
+            layout,
+            mapping,
+            validation,
+            continuing,
+            n_threads,
+            X.dtype,
+            seen,
+        )
+
+    def _fit_tasks(self, problem):
+        """The scikit-learn callbacks' tasks of this fit."""
+        X, y, sample_weight = problem.seen
+
+        def reconstruct(theta):
+            mapping = problem.mapping
+            return {
+                **self._weights_of(theta, problem.dtype),
+                "_target_mapping": mapping,
+                "target_min_": mapping.y_min,
+                "target_max_": mapping.y_max,
+            }
+
+        n_restarts = 1 if problem.continuing else self.n_init
+        return FitTasks(self, X, y, sample_weight, n_restarts, reconstruct)
+
+    def _restarts(self, problem, tasks):
+        """Every restart's run; the best one, with the posterior recorded."""
+        runs = [
+            self._run(problem, theta, tasks)
+            for theta in self._starting_points(problem.layout, problem.continuing)
+        ]
+        run = self._best(runs)
+        self.restart_losses_ = [r.loss for r in runs]
+        self._record_posterior(problem.kernel, run, problem.mapping)
+        return run
 
     def _starting_points(self, layout, continuing):
         """The initial weights of each restart (the fitted ones to continue)."""
@@ -539,21 +638,59 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         for _ in range(self.n_init):
             yield glorot_uniform(layout, random_state)
 
-    def _run(self, kernel, objective, theta, validation, n_threads):
-        """One training run from ``theta`` (a restart)."""
-        monitor = TrainingMonitor(self, validation, self._layout(), n_threads)
+    def _run(self, problem, theta, tasks):
+        """One training run from ``theta`` (a restart, or the fitted weights
+        continued with ``warm_start``)."""
+        kernel, objective = problem.kernel, problem.objective
+        monitor = TrainingMonitor(
+            self, problem.validation, problem.layout, problem.n_threads
+        )
+        gd_state = None
+        if self.solver == "gd":
+            gd_state = self._gd_state(objective, theta, problem.continuing)
+        restart = tasks.restart(theta, self.max_iter)
+
+        def callback(iteration, theta, loss):
+            early_stop = monitor(iteration, theta, loss)
+            return restart(iteration, theta, loss) or early_stop
+
         with monitor:
+            monitor.start(theta, self._previous_best_score(problem.continuing))
             result, regulariser = train(
-                self, kernel, objective, theta, monitor, self.n_outputs_
+                self, kernel, objective, theta, callback, self.n_outputs_, gd_state
             )
             theta, loss = result.theta, result.loss
-            if validation is not None and monitor.best_theta is not None:
+            if problem.validation is not None and monitor.best_theta is not None:
+                if gd_state is not None and not np.array_equal(
+                    monitor.best_theta, theta
+                ):
+                    gd_state["velocity"][...] = 0.0  # the last iterate's
                 theta = monitor.best_theta  # the best validation score's
                 loss = kernel.loss(theta)
+        restart.end(theta)
         # the penalty of the loss reported (with alpha="auto", the last one)
         alpha = float(self.alpha) if regulariser is None else kernel.alpha
         monitor.report(result.n_iter, loss)
-        return _Run(theta, loss, result, monitor, regulariser, alpha)
+        return _Run(theta, loss, result, monitor, regulariser, alpha, gd_state)
+
+    def _gd_state(self, objective, theta, continuing):
+        """Gradient descent's state: the velocity and the loss a step may not
+        exceed (that of the weights training started from). ``warm_start``
+        and ``partial_fit`` carry it over, so that calls continue one run."""
+        velocity = getattr(self, "_gd_velocity", None) if continuing else None
+        if velocity is not None:
+            return {"velocity": velocity.copy(), "loss_ceiling": self._gd_loss_ceiling}
+        return {
+            "velocity": np.zeros(objective.n_parameters),
+            "loss_ceiling": float(objective.loss(theta)),
+        }
+
+    def _previous_best_score(self, continuing):
+        """With ``warm_start`` and early stopping: the best validation score
+        so far (its weights are the fitted ones), else None."""
+        if not (continuing and self.early_stopping):
+            return None
+        return getattr(self, "best_validation_score_", None)
 
     def _best(self, runs):
         """The run kept: the best validation score with early stopping, else
@@ -564,10 +701,10 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             return max(runs, key=_log_evidence)
         return min(runs, key=lambda run: run.loss)
 
-    def _step(self, objective, theta):
-        """partial_fit's one gradient step, its velocity carried over."""
-        if getattr(self, "_velocity", None) is None:
-            self._velocity = np.zeros(objective.n_parameters)
+    def _step(self, objective, theta, continuing):
+        """partial_fit's one gradient step, continuing gradient descent's
+        state (of earlier calls, or of a ``solver="gd"`` fit)."""
+        gd_state = self._gd_state(objective, theta, continuing)
         result = gradient_descent(
             objective,
             theta,
@@ -576,9 +713,9 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
             learning_rate=self.learning_rate,
             momentum=self.momentum,
             n_iter_no_change=1,
-            velocity=self._velocity,
+            **gd_state,
         )
-        return _Run(result.theta, result.loss, result, None, None, None)
+        return _Run(result.theta, result.loss, result, None, None, None, gd_state)
 
     def _training_kernel(
         self, X, Y, sample_weight, mapping, output_range, n_threads, continuing
@@ -633,32 +770,41 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                 "units, or solver='lbfgs' with a float alpha."
             )
 
-    def _record(self, run):
-        """The fitted attributes of the run: loss, curve, iterations, scores."""
+    def _record(self, run, continuing):
+        """The fitted attributes of the run: loss, curve, iterations, scores.
+        ``partial_fit`` and ``warm_start`` continue the curve, the iteration
+        count and the validation scores."""
         result = run.result
-        if run.monitor is None:  # partial_fit: the curve goes on
-            if getattr(self, "n_iter_", None) is None or not hasattr(
-                self, "loss_curve_"
-            ):
-                self.loss_curve_, self.n_iter_ = [], 0
-                self.validation_scores_ = self.best_validation_score_ = None
-            if result.n_iter:
-                self.n_iter_ += 1
-                self.loss_curve_.append(result.loss)
+        state = run.gd_state or {"velocity": None, "loss_ceiling": None}
+        self._gd_velocity, self._gd_loss_ceiling = (
+            state["velocity"],
+            state["loss_ceiling"],
+        )
+        if run.monitor is None:  # partial_fit: one step
+            self._continue_curves(result.loss_curve[-1:], None, continuing)
             self.loss_ = result.loss
             return
-        self._velocity = None  # partial_fit's momentum starts afresh
         self.loss_ = run.loss
-        self.loss_curve_ = list(result.loss_curve)
-        self.n_iter_ = result.n_iter
         scores = run.monitor.validation_scores if self.early_stopping else None
-        self.validation_scores_ = scores
+        self._continue_curves(result.loss_curve, scores, continuing)
         self.best_validation_score_ = (
             run.monitor.best_score if self.early_stopping else None
         )
         history = None if run.regulariser is None else run.regulariser.history
         self.alpha_history_ = None if history is None else [a for a, _ in history]
         self.gamma_history_ = None if history is None else [g for _, g in history]
+
+    def _continue_curves(self, losses, scores, continuing):
+        """Append to (or, on a fresh fit, start) ``loss_curve_``, ``n_iter_``
+        and ``validation_scores_``."""
+        if not continuing or getattr(self, "loss_curve_", None) is None:
+            self.loss_curve_, self.n_iter_, self.validation_scores_ = [], 0, None
+        self.loss_curve_ = self.loss_curve_ + list(losses)
+        self.n_iter_ += len(losses)
+        if scores is None:
+            self.validation_scores_ = None
+        else:
+            self.validation_scores_ = (self.validation_scores_ or []) + list(scores)
 
     def _record_posterior(self, kernel, run, mapping):
         """noise_variance_, n_effective_parameters_, log_evidence_, alpha_ and
@@ -707,7 +853,14 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
         return sse / max(n_observations - P, 1.0)
 
     def _warn_about(self, result, incremental):
-        # 5: _warn_about, _fit, fit, scikit-learn's _fit_context, the caller
+        # 6: _warn_about, _fit_unguarded, _fit, fit, scikit-learn's _fit_context,
+        # the caller
+        for note in result.notes:
+            warnings.warn(
+                f"SigmoidMLPRegressor(solver={self.solver!r}): {note}",
+                ConvergenceWarning,
+                stacklevel=6,
+            )
         if result.reached_max_iter and not incremental:  # partial_fit: 1 step
             budget = (
                 f"max_fun={self.max_fun} loss evaluations"
@@ -720,18 +873,16 @@ class SigmoidMLPRegressor(RegressorMixin, BaseEstimator):
                 f"{budget.split('=')[0]} to train longer, or raise tol to stop "
                 "sooner; the weights reached are kept.",
                 ConvergenceWarning,
-                stacklevel=5,
+                stacklevel=6,
             )
         elif result.stopped_by == "diverged":
-            if self._velocity is not None:
-                self._velocity[...] = 0.0
-            warnings.warn(result.message, ConvergenceWarning, stacklevel=5)
+            warnings.warn(result.message, ConvergenceWarning, stacklevel=6)
         elif result.stopped_by == "interrupted":
             warnings.warn(
                 "Training interrupted by the user: the weights of the last "
                 f"completed iteration ({result.n_iter}) are kept.",
                 UserWarning,
-                stacklevel=5,
+                stacklevel=6,
             )
 
     # ---------------------------------------------------------------- predict

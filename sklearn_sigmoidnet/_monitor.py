@@ -38,7 +38,7 @@ class TrainingMonitor:
     def __init__(self, estimator, validation, layout, n_threads):
         self.verbose = estimator.verbose
         self.every = 1 if estimator.max_iter <= 200 else estimator.max_iter // 100
-        self.start = time.perf_counter()
+        self.started_at = time.perf_counter()
         self.patience = estimator.n_iter_no_change
         self.tol = estimator.tol
         self.no_improvement = 0
@@ -49,6 +49,19 @@ class TrainingMonitor:
         if validation is not None:
             X, self.Y, self.weights = validation
             self.kernel = NetworkKernel(X, layout=layout, n_threads=n_threads)
+
+    def start(self, theta, previous_best=None):
+        """Before the first iteration: score the initial weights, so that a
+        run whose first step fails still has a best score and weights; or,
+        continuing a fit (``warm_start``), take up its best score, whose
+        weights ``theta`` are."""
+        if self.kernel is None:
+            return
+        if previous_best is None:
+            self._score(theta)
+            self.no_improvement = 0
+        else:
+            self.best_score, self.best_theta = previous_best, theta.copy()
 
     def _score(self, theta):
         """Validation R^2 at ``theta``; True when patience has run out."""
@@ -70,14 +83,14 @@ class TrainingMonitor:
             line = f"Iteration {iteration:5d}, loss = {loss:.8g}"
             if score is not None:
                 line += f", validation score = {score:.6f}"
-            print(f"{line}, time = {time.perf_counter() - self.start:.3f}s")
+            print(f"{line}, time = {time.perf_counter() - self.started_at:.3f}s")
         return stop
 
     def report(self, n_iter, loss):
         if self.verbose:
             print(
                 f"Stopped after {n_iter} iterations, loss = {loss:.8g}, "
-                f"time = {time.perf_counter() - self.start:.3f}s"
+                f"time = {time.perf_counter() - self.started_at:.3f}s"
             )
 
     def __enter__(self):

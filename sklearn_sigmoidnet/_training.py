@@ -39,7 +39,9 @@ _AUTO_RTOL = 1e-2
 _AUTO_MAX_UPDATES = 50
 
 
-def _solver_call(estimator, objective, theta, callback, max_iter, after_step=None):
+def _solver_call(
+    estimator, objective, theta, callback, max_iter, after_step=None, gd_state=None
+):
     common = {"max_iter": max_iter, "tol": estimator.tol, "callback": callback}
     if estimator.solver == "lbfgs":
         return lbfgs(objective, theta, max_fun=estimator.max_fun, **common)
@@ -51,15 +53,17 @@ def _solver_call(estimator, objective, theta, callback, max_iter, after_step=Non
         learning_rate=estimator.learning_rate,
         momentum=estimator.momentum,
         n_iter_no_change=estimator.n_iter_no_change,
+        **(gd_state or {}),
         **common,
     )
 
 
-def _chunks_with_evidence(estimator, objective, theta, callback, regulariser):
+def _chunks_with_evidence(estimator, objective, theta, callback, regulariser, gd_state):
     """L-BFGS or gradient descent in chunks at a fixed alpha, an evidence
     update after each chunk, until alpha settles (and the chunk converged) or
-    ``max_iter`` is spent."""
-    curve, n_iter = [], 0
+    ``max_iter`` is spent. Gradient descent's velocity starts from zero at
+    each new alpha."""
+    curve, n_iter, notes = [], 0, []
     chunk = max(10, int(estimator.max_iter * _AUTO_CHUNK))
 
     def offset_callback(iteration, theta, loss):
@@ -68,8 +72,11 @@ def _chunks_with_evidence(estimator, objective, theta, callback, regulariser):
     while True:
         budget = min(chunk, estimator.max_iter - n_iter)
         trained_alpha = regulariser.kernel.alpha
-        result = _solver_call(estimator, objective, theta, offset_callback, budget)
+        result = _solver_call(
+            estimator, objective, theta, offset_callback, budget, gd_state=gd_state
+        )
         curve += result.loss_curve
+        notes += result.notes
         n_iter += result.n_iter
         theta = result.theta
         if result.stopped_by in ("callback", "interrupted", "diverged"):
@@ -84,13 +91,15 @@ def _chunks_with_evidence(estimator, objective, theta, callback, regulariser):
         settled |= result.n_iter == 0 or len(regulariser.history) >= _AUTO_MAX_UPDATES
         if settled:
             break
+        if gd_state is not None:
+            gd_state["velocity"][...] = 0.0
         if n_iter >= estimator.max_iter:
             result.stopped_by = "max_iter"
             break
     # the weights and loss are those of the last chunk, at its penalty
     regulariser.kernel.set_alpha(trained_alpha)
     return SolverResult(
-        theta, result.loss, curve, n_iter, result.stopped_by, result.message
+        theta, result.loss, curve, n_iter, result.stopped_by, result.message, notes
     )
 
 
@@ -100,23 +109,27 @@ def _interrupted(result):
     return result
 
 
-def train(estimator, kernel, objective, theta, callback, n_outputs):
-    """One run from ``theta``: returns ``(SolverResult, regulariser or None)``."""
+def train(estimator, kernel, objective, theta, callback, n_outputs, gd_state=None):
+    """One run from ``theta``: returns ``(SolverResult, regulariser or None)``.
+
+    ``gd_state`` is gradient descent's state carried from call to call
+    (``velocity``, updated in place, and ``loss_ceiling``), or None.
+    """
     if estimator.alpha != "auto":
-        result = _solver_call(estimator, objective, theta, callback, estimator.max_iter)
+        result = _solver_call(
+            estimator, objective, theta, callback, estimator.max_iter, gd_state=gd_state
+        )
         return result, None
     regulariser = EvidenceRegulariser(kernel, n_outputs, kernel.alpha)
-    if estimator.solver == "lm":
+    if estimator.solver == "lm":  # trainbr: an update after each accepted step
+        after_step = regulariser.after_step
         result = _solver_call(
-            estimator,
-            objective,
-            theta,
-            callback,
-            estimator.max_iter,
-            after_step=regulariser.after_step,
+            estimator, objective, theta, callback, estimator.max_iter, after_step
         )
         return result, regulariser
-    result = _chunks_with_evidence(estimator, objective, theta, callback, regulariser)
+    result = _chunks_with_evidence(
+        estimator, objective, theta, callback, regulariser, gd_state
+    )
     return result, regulariser
 
 

@@ -6,12 +6,16 @@ here also checks that no overflow or invalid-value warning escapes.
 
 import pickle
 import threading
+import warnings
 
 import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 import sklearn_sigmoidnet._kernel as kernel_module
@@ -234,7 +238,10 @@ def test_keyboard_interrupt_keeps_the_last_weights(monkeypatch, solver, interrup
         method = getattr(kernel_module.NetworkKernel, name)
         monkeypatch.setattr(kernel_module.NetworkKernel, name, interrupting(method))
     model = SigmoidMLPRegressor(n_hidden=4, solver=solver, max_iter=50, random_state=0)
-    if interrupt_at == 0:  # not even the initial loss: the interrupt goes on
+    # gd evaluates the starting loss twice: once for the loss its steps may
+    # not exceed (kept for warm_start), once in the solver
+    initial_evaluations = 2 if solver == "gd" else 1
+    if interrupt_at < initial_evaluations:  # no initial loss: the interrupt goes on
         with pytest.raises(KeyboardInterrupt):
             model.fit(X, y)
         assert not hasattr(model, "coefs_")
@@ -310,3 +317,42 @@ def test_pickle_and_joblib_round_trips(tmp_path):
     path = tmp_path / "model.joblib"
     joblib.dump(model, path)
     np.testing.assert_array_equal(joblib.load(path).predict(X), expected)
+
+
+@pytest.mark.parametrize("learning_rate", [20.0, 1e4])
+def test_gd_backs_off_a_learning_rate_that_raises_the_loss(learning_rate):
+    """Standardised diabetes with a learning rate 40x to 20,000x the default:
+    steps that lift the loss above the start are undone and the rate halved,
+    so the model is fitted (not constant at the edge of the target range) and
+    a warning names the learning rate that works."""
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = SigmoidMLPRegressor(
+        solver="gd", learning_rate=learning_rate, alpha=1e-4, random_state=0
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    notes = [str(w.message) for w in caught if "halved it to" in str(w.message)]
+    assert len(notes) == 1 and f"learning_rate={learning_rate}" in notes[0]
+    assert all(issubclass(w.category, ConvergenceWarning) for w in caught)
+    assert model.score(X, y) > 0.45
+    assert np.ptp(model.predict(X)) > 100  # not a constant prediction
+
+
+def test_a_fit_that_raises_leaves_the_fitted_model_as_it_was():
+    """Bad input to a second fit (another feature count, and a NaN): the
+    error, and the first fit intact, n_features_in_ included."""
+    X, y = _data()
+    model = SigmoidMLPRegressor(n_hidden=3, max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    before = dict(vars(model))
+    bad = np.hstack([X, X])
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(bad, y)
+    assert vars(model).keys() == before.keys() and model.n_features_in_ == X.shape[1]
+    for name, value in before.items():
+        assert vars(model)[name] is value

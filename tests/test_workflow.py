@@ -51,8 +51,8 @@ def test_early_stopping_every_solver(noisy, solver):
         random_state=0,
     )
     model.fit(X, y)  # not a max_iter stop: a ConvergenceWarning is an error
-    scores = model.validation_scores_
-    assert len(scores) == model.n_iter_ < 2000
+    scores = model.validation_scores_  # [0]: the initial weights
+    assert len(scores) == model.n_iter_ + 1 < 2001
     assert model.best_validation_score_ == max(scores)
     # stopped n_iter_no_change iterations after the best score
     assert int(np.argmax(scores)) == len(scores) - 1 - 5
@@ -72,7 +72,7 @@ def test_early_stopping_respects_sample_weights(noisy):
     kwargs = dict(n_hidden=5, early_stopping=True, max_iter=50, tol=0, random_state=0)
     model = SigmoidMLPRegressor(**kwargs)
     model.fit(X, y, sample_weight=weights)
-    assert len(model.validation_scores_) == model.n_iter_
+    assert len(model.validation_scores_) == model.n_iter_ + 1
     with pytest.raises(ValueError, match="too few samples"):
         SigmoidMLPRegressor(early_stopping=True).fit(X[:10], y[:10])
     # The zero-weight half counts nowhere: the best validation score is the
@@ -114,9 +114,104 @@ def test_verbose_shows_the_validation_score(noisy, capsys):
     assert "Iteration     1, loss = " in out
     assert "validation score = " in out and "time = " in out
     assert "Stopped after 3 iterations" in out
-    for iteration, score in enumerate(model.validation_scores_, start=1):
+    for iteration, score in enumerate(model.validation_scores_[1:], start=1):
         assert f"Iteration {iteration:5d}, " in out
         assert f"validation score = {score:.6f}, time = " in out
+
+
+@ignore_convergence
+def test_early_stopping_scores_the_initial_weights_when_the_first_step_fails(noisy):
+    """A first step no learning rate can take: the initial weights are scored,
+    kept, and both attributes describe them."""
+    X, y = noisy
+    model = SigmoidMLPRegressor(
+        n_hidden=5,
+        solver="gd",
+        learning_rate=1e300,
+        alpha=1e-4,
+        early_stopping=True,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match="diverged at iteration 1"):
+        model.fit(X, y)
+    assert model.n_iter_ == 0 and model.loss_curve_ == []
+    assert len(model.validation_scores_) == 1
+    assert np.isfinite(model.best_validation_score_)
+    assert model.best_validation_score_ == model.validation_scores_[0]
+    held_out = _held_out(len(y))
+    assert model.score(X[held_out], y[held_out]) == pytest.approx(
+        model.best_validation_score_, abs=1e-9
+    )
+    initial = SigmoidMLPRegressor(n_hidden=5, alpha=1e-4, random_state=0)
+    initial.fit(X, y).set_params(learning_rate=1e300)  # same start, 2nd fit moves
+    assert model.best_validation_score_ < 0.2 < initial.score(X, y)
+
+
+# ---------------------------------------------------------------- warm start
+@ignore_convergence
+def test_warm_start_continues_the_curve_and_the_count(friedman):
+    """lbfgs: the second fit starts from the first's weights (its curvature
+    pairs afresh); loss_curve_ and n_iter_ go on from the first fit's."""
+    X, y, _, _ = friedman
+    kwargs = dict(n_hidden=6, max_iter=20, tol=0, random_state=0)
+    model = SigmoidMLPRegressor(warm_start=True, **kwargs).fit(X, y)
+    first, first_curve = model.loss_, list(model.loss_curve_)
+    first_weights = _weights(model)
+    model.fit(X, y)
+    cold = SigmoidMLPRegressor(**kwargs).fit(X, y)
+    assert cold.loss_ == first and cold.loss_curve_ == first_curve
+    assert model.n_iter_ == len(model.loss_curve_) == 40
+    assert model.loss_curve_[:20] == first_curve
+    assert model.loss_curve_[20] < first and model.loss_ < first
+    assert not np.array_equal(model.coefs_[0], first_weights[0])
+
+
+@ignore_convergence
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_warm_start_gd_two_fits_are_one(friedman, momentum):
+    """gd carries its velocity: two fits of 5 iterations are one of 10, and
+    a partial_fit on the same data is the 11th iteration, to the last bit."""
+    X, y, X_test, _ = friedman
+    kwargs = dict(
+        n_hidden=6, solver="gd", momentum=momentum, alpha=1e-4, tol=0, random_state=0
+    )
+    twice = SigmoidMLPRegressor(warm_start=True, max_iter=5, **kwargs)
+    twice.fit(X, y).fit(X, y)
+    once = SigmoidMLPRegressor(max_iter=10, **kwargs).fit(X, y)
+    _assert_same_weights(twice, once)
+    assert twice.loss_curve_ == once.loss_curve_ and twice.n_iter_ == 10
+    twice.partial_fit(X, y)
+    eleven = SigmoidMLPRegressor(max_iter=11, **kwargs).fit(X, y)
+    _assert_same_weights(twice, eleven)
+    assert twice.loss_curve_ == eleven.loss_curve_ and twice.n_iter_ == 11
+    np.testing.assert_array_equal(twice.predict(X_test), eleven.predict(X_test))
+
+
+@ignore_convergence
+def test_warm_start_continues_the_validation_scores(noisy):
+    """Early stopping over warm starts: one score list (the initial weights
+    first), the best of all of them kept, its weights the fitted ones."""
+    X, y = noisy
+    model = SigmoidMLPRegressor(
+        n_hidden=8,
+        alpha=1e-4,
+        tol=0,
+        max_iter=4,
+        early_stopping=True,
+        warm_start=True,
+        random_state=0,
+    )
+    model.fit(X, y)
+    first = list(model.validation_scores_)
+    model.fit(X, y)
+    scores = model.validation_scores_
+    assert scores[: len(first)] == first
+    assert len(scores) == model.n_iter_ + 1 == 9
+    assert model.best_validation_score_ == max(scores) > max(first)
+    held_out = _held_out(len(y))
+    assert model.score(X[held_out], y[held_out]) == pytest.approx(
+        model.best_validation_score_, abs=1e-9
+    )
 
 
 # --------------------------------------------------------------- partial_fit
@@ -170,7 +265,7 @@ def test_partial_fit_does_not_depend_on_the_order_of_a_batch(noisy):
     second = _partial_fits(permuted)
     _assert_same_weights(first, second)
     assert first.loss_curve_ == second.loss_curve_
-    np.testing.assert_array_equal(first._velocity, second._velocity)
+    np.testing.assert_array_equal(first._gd_velocity, second._gd_velocity)
 
 
 def test_partial_fit_integer_weights_are_repeated_rows(noisy):

@@ -109,6 +109,9 @@ class SolverResult:
         Why the solver stopped (the keys of ``STOP_MESSAGES``).
     message : str
         A human-readable reason.
+    notes : list of str
+        What the solver changed on its own account and the caller should
+        pass on (gradient descent's backed-off learning rate); usually empty.
     """
 
     theta: np.ndarray
@@ -117,6 +120,7 @@ class SolverResult:
     n_iter: int = 0
     stopped_by: str = "tol"
     message: str = ""
+    notes: list = field(default_factory=list)
 
     @property
     def reached_max_iter(self):
@@ -132,6 +136,7 @@ class Iterations:
         self.callback = callback
         self.budgets = budgets
         self.loss_curve = []
+        self.notes = []
 
     @property
     def n_iter(self):
@@ -147,5 +152,11 @@ class Iterations:
     def result(self, theta, loss, stopped_by, detail=""):
         message = STOP_MESSAGES[stopped_by].format(detail=detail, **self.budgets)
         return SolverResult(
-            theta, float(loss), self.loss_curve, self.n_iter, stopped_by, message
+            theta,
+            float(loss),
+            self.loss_curve,
+            self.n_iter,
+            stopped_by,
+            message,
+            self.notes,
         )
