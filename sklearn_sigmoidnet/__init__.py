@@ -4,7 +4,16 @@ from ._estimator import SigmoidMLPRegressor
 from ._kernel import NetworkKernel, loss_and_gradient
 from ._layout import ParameterLayout, glorot_uniform
 
+# What skops.io.load must be told to trust for a fitted SigmoidMLPRegressor
+# (alone or in a Pipeline of scikit-learn transformers that skops trusts),
+# beyond skops' defaults: ``skops.io.load(file, trusted=SKOPS_TRUSTED_TYPES)``.
+SKOPS_TRUSTED_TYPES = (
+    "sklearn_sigmoidnet._data.TargetMapping",
+    "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
+)
+
 __all__ = [
+    "SKOPS_TRUSTED_TYPES",
     "NetworkKernel",
     "ParameterLayout",
     "SigmoidMLPRegressor",

@@ -19,15 +19,12 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from . import SKOPS_TRUSTED_TYPES
 from ._cli_data import CommandLineError, require
 
 # The types a .skops file written by --save holds beyond skops' default trusted
 # ones (scikit-learn's, numpy's, builtins): --load trusts these and no others.
-TRUSTED_TYPES = (
-    "numpy.dtype",  # SimpleImputer's fitted dtype
-    "sklearn_sigmoidnet._data.TargetMapping",
-    "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
-)
+TRUSTED_TYPES = ("numpy.dtype", *SKOPS_TRUSTED_TYPES)  # numpy.dtype: SimpleImputer
 MODEL_SUFFIXES = (".skops", ".joblib")
 
 

@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_sigmoidnet import SigmoidMLPRegressor
+from sklearn_sigmoidnet import SKOPS_TRUSTED_TYPES, SigmoidMLPRegressor
 
 ESTIMATOR_TYPE = f"{SigmoidMLPRegressor.__module__}.{SigmoidMLPRegressor.__qualname__}"
 
@@ -216,8 +216,8 @@ def test_round_trip_in_a_pipeline(friedman, tmp_path):
 
 
 def test_documented_trusted_list_loads(friedman, tmp_path):
-    """The explicit list in docs/user_guide/persistence.md is exactly what a
-    fitted model needs."""
+    """SKOPS_TRUSTED_TYPES, and the list docs/user_guide/persistence.md spells
+    out, are exactly what a fitted model needs."""
     X, y, X_test, _ = friedman
     model = _fit(SigmoidMLPRegressor(n_hidden=6, random_state=0), X, y)
     path = tmp_path / "model.skops"
@@ -226,8 +226,9 @@ def test_documented_trusted_list_loads(friedman, tmp_path):
         "sklearn_sigmoidnet._data.TargetMapping",
         "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
     ]
-    assert sorted(_own_types(path)) == trusted
-    loaded = sio.load(path, trusted=trusted)
+    assert sorted(_own_types(path)) == trusted == sorted(SKOPS_TRUSTED_TYPES)
+    assert sorted(sio.get_untrusted_types(file=path)) == trusted
+    loaded = sio.load(path, trusted=SKOPS_TRUSTED_TYPES)
     _assert_same_predictions(model, loaded, X_test)
 
 
