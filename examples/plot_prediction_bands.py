@@ -24,7 +24,11 @@ X = x.reshape(-1, 1)
 
 model = SigmoidMLPRegressor(n_hidden=8, solver="lm", alpha="auto", random_state=0)
 model.fit(X, y)
-print(f"penalty chosen by the evidence: alpha_ = {model.alpha_:.3g}")
+inputs, biases, outputs = model.alpha_
+print(
+    f"penalties chosen by the evidence: input weights {inputs:.3g}, "
+    f"hidden biases {biases:.3g}, output weights {outputs:.3g}"
+)
 print(f"effective number of parameters: {model.n_effective_parameters_:.1f}")
 print(f"noise standard deviation: {np.sqrt(model.noise_variance_[0]):.3f} (true 0.15)")
 

@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, make_friedman1
 from sklearn.model_selection import train_test_split
@@ -359,7 +360,8 @@ def run_csv(args):
         fitted = final[-1]
         estimated = ""
         if isinstance(fitted.alpha, str) and hasattr(fitted, "alpha_"):
-            estimated = f", alpha_={fitted.alpha_:.4g}"
+            shown = ", ".join(f"{value:.4g}" for value in np.atleast_1d(fitted.alpha_))
+            estimated = f", alpha_=({shown}) (input weights, hidden biases, outputs)"
         print(
             f"fitted on all {len(data.y)} rows: {fitted.n_iter_} iterations"
             f"{estimated}, {time.perf_counter() - start:.3f}s"

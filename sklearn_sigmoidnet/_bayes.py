@@ -1,29 +1,33 @@
 """Bayesian regularisation: MacKay's evidence framework on the Gauss-Newton Hessian.
 
 With weights as repeated rows (``S = sum w``, ``N = S n_outputs`` observations)
-and on the network's scale, the data misfit and the weight size are
-``E_D = 0.5 sum_i w_i sum_j (Yhat_ij - Y_ij)^2`` and ``E_W = 0.5 ||theta_w||^2``
-(``theta_w``: the non-bias weights, the penalised ones). A Gaussian prior of
-precision ``a`` on the weights (a flat prior on the biases) and Gaussian noise
-of precision ``b`` make the posterior mode the minimum of ``b E_D + a E_W``,
-which is the estimator's loss with ``alpha = a / b``. At that mode, with
-``H`` the Gauss-Newton Hessian of ``E_D`` and ``A = b H + a D`` (``D`` the
-diagonal mask of the penalised weights):
+and on the network's scale, the data misfit is ``E_D = 0.5 sum_i w_i sum_j
+(Yhat_ij - Y_ij)^2``. The parameters fall into groups ``g`` with a Gaussian
+prior of precision ``a_g`` each (``alpha="auto"``: the input weights, the
+hidden biases and the output weights; a float alpha: one group of every
+non-bias weight) and the rest under a flat prior (the output biases). With
+Gaussian noise of precision ``b``, the posterior mode minimises ``b E_D +
+sum_g a_g E_W,g`` with ``E_W,g = 0.5 ||theta_g||^2``: the estimator's loss
+with penalties ``alpha_g = a_g / b``. At that mode, with ``H`` the
+Gauss-Newton Hessian of ``E_D`` and ``A = b H + diag(a)`` (``a`` each
+parameter's precision, 0 under the flat prior):
 
-- ``gamma = W - a tr_w(A^-1)``: the effective number of penalised weights,
-  ``W`` of them (the biases add one each to the effective number of
-  parameters, ``n_effective = gamma + n_biases``);
-- the updates ``a = gamma / (2 E_W)`` and ``b = (N - n_effective) / (2 E_D)``;
-- the log evidence ``ln p(D | a, b) = -b E_D - a E_W - 0.5 ln det A
-  + (W/2) ln a + (N/2) ln(b / 2 pi) + ((P - W)/2) ln 2 pi
-  + ln(K!) + K ln 2``: the biases' flat prior is taken with unit density on
-  the network's scale, and the last two terms count the ``K! 2^K``
-  equivalent networks (hidden units permuted or flipped). Values for
-  different ``n_hidden`` on the same data and target mapping are comparable.
+- ``gamma_g = W_g - a_g tr_g(A^-1)``: the effective number of the ``W_g``
+  weights of group ``g``; ``gamma = sum_g gamma_g``, and each parameter under
+  the flat prior adds one to ``n_effective = gamma + n_flat``;
+- the updates ``a_g = gamma_g / (2 E_W,g)`` and ``b = (N - n_effective) /
+  (2 E_D)``;
+- the log evidence ``ln p(D | a, b) = -b E_D - sum_g a_g E_W,g - 0.5 ln det A
+  + sum_g (W_g/2) ln a_g + (N/2) ln(b / 2 pi) + (n_flat/2) ln 2 pi + ln(K!)
+  + K ln 2``: the flat prior is taken with unit density on the network's
+  scale, and the last two terms count the ``K! 2^K`` equivalent networks
+  (hidden units permuted or flipped). Values for different ``n_hidden`` on
+  the same data and target mapping are comparable.
 
 The guards keep every update finite: ``n_effective`` at most ``N - 1`` (so
-``b`` stays positive), ``a`` and ``b`` between 1e-12 and 1e12, and the
-Hessian's Cholesky factorisation with a tiny jitter when ``A`` is singular.
+``b`` stays positive), every ``a_g`` and ``b`` between 1e-12 and 1e12, and
+the Hessian's Cholesky factorisation with a tiny jitter when ``A`` is
+singular.
 """
 
 from dataclasses import dataclass
@@ -43,26 +47,32 @@ class Evidence:
 
     Attributes
     ----------
-    weight_precision, noise_precision : float
-        The precisions ``a`` and ``b`` the quantities were computed at.
+    weight_precision : ndarray of shape (n_groups,)
+        The weight precisions ``a_g`` the quantities were computed at.
+    noise_precision : float
+        The noise precision ``b`` they were computed at.
     gamma : float
         Effective number of penalised weights.
+    group_gamma : ndarray of shape (n_groups,)
+        The same per group.
     n_effective : float
         ``gamma`` plus the number of unpenalised parameters (biases).
     log_evidence : float
     covariance : ndarray of shape (P, P)
         ``A^-1``, the posterior covariance of the parameters.
-    next_weight_precision, next_noise_precision : float
+    next_weight_precision : ndarray of shape (n_groups,)
+    next_noise_precision : float
         MacKay's updates.
     """
 
-    weight_precision: float
+    weight_precision: np.ndarray
     noise_precision: float
     gamma: float
+    group_gamma: np.ndarray
     n_effective: float
     log_evidence: float
     covariance: np.ndarray
-    next_weight_precision: float
+    next_weight_precision: np.ndarray
     next_noise_precision: float
 
 
@@ -80,7 +90,7 @@ def _cholesky(A):
     raise LinAlgError("the Gauss-Newton Hessian is not positive definite")
 
 
-def evidence(hessian, sse, theta, mask, n_observations, precisions, n_hidden=0):
+def evidence(hessian, sse, theta, groups, n_observations, precisions, n_hidden=0):
     """MacKay's evidence quantities and updates at a posterior mode.
 
     Parameters
@@ -90,12 +100,14 @@ def evidence(hessian, sse, theta, mask, n_observations, precisions, n_hidden=0):
     sse : float
         Sum of squared residuals, ``2 E_D``.
     theta : ndarray of shape (P,)
-    mask : ndarray of shape (P,)
-        1 for the penalised weights, 0 for the biases.
+    groups : ndarray of int, shape (P,)
+        The prior group of each parameter (``0 .. G-1``), ``-1`` for a flat
+        prior.
     n_observations : float
         ``N``.
-    precisions : tuple of two floats
-        ``(a, b)``, the weight and noise precisions.
+    precisions : tuple
+        ``(a, b)``: the weight precisions (a float, or one per group) and the
+        noise precision.
     n_hidden : int, default=0
         ``K``, for the symmetry term of the log evidence.
 
@@ -112,91 +124,126 @@ def evidence(hessian, sse, theta, mask, n_observations, precisions, n_hidden=0):
     >>> y = 2 * x[:, 0] + rng.normal(scale=0.5, size=200)
     >>> w = np.linalg.lstsq(x, y)[0]
     >>> result = evidence(x.T @ x, float(((x @ w - y) ** 2).sum()), w,
-    ...                   np.ones(1), 200, (1.0, 1.0))
+    ...                   np.zeros(1, dtype=int), 200, (1.0, 1.0))
     >>> round(1 / result.next_noise_precision, 2)
     0.26
     """
-    a, b = (float(p) for p in precisions)
-    mask = np.asarray(mask, dtype=np.float64)
-    n_parameters, n_weights = len(theta), float(mask.sum())
-    A = b * hessian + np.diag(a * mask)
+    groups = np.asarray(groups)
+    n_groups = int(groups.max()) + 1
+    a = np.broadcast_to(np.asarray(precisions[0], dtype=np.float64), n_groups)
+    b = float(precisions[1])
+    penalised = groups >= 0
+    prior = np.where(penalised, a[groups], 0.0)  # each parameter's precision
+    n_parameters = len(theta)
+    sizes = np.bincount(groups[penalised], minlength=n_groups).astype(float)
+    A = b * hessian + np.diag(prior)
     factor = _cholesky(A)
     covariance = cho_solve(factor, np.eye(n_parameters))
-    gamma = n_weights - a * float(mask @ np.diag(covariance))
-    gamma = min(max(gamma, 0.0), n_weights)
-    n_effective = min(gamma + (n_parameters - n_weights), n_observations - 1.0)
-    n_effective = max(n_effective, 0.0)
-    weights_squared = float(np.sum((theta * mask) ** 2))
+    shrunk = np.bincount(  # a_g tr_g(A^-1), per group
+        groups[penalised],
+        weights=prior[penalised] * np.diag(covariance)[penalised],
+        minlength=n_groups,
+    )
+    group_gamma = np.clip(sizes - shrunk, 0.0, sizes)
+    gamma = float(group_gamma.sum())
+    n_flat = n_parameters - float(sizes.sum())
+    n_effective = max(min(gamma + n_flat, n_observations - 1.0), 0.0)
+    squared = np.bincount(  # 2 E_W per group
+        groups[penalised], weights=theta[penalised] ** 2, minlength=n_groups
+    )
     low, high = _PRECISION_BOUNDS
-    next_a = min(max(gamma / max(weights_squared, 1e-300), low), high)
+    next_a = np.clip(group_gamma / np.maximum(squared, 1e-300), low, high)
     next_b = min(max((n_observations - n_effective) / max(sse, 1e-300), low), high)
     log_det = 2.0 * float(np.sum(np.log(np.diag(factor[0]))))
     log_evidence = np.nan  # a flat prior on the weights too (a = 0): improper
-    if a > 0 and b > 0:
+    if np.all(a > 0) and b > 0:
         log_evidence = (
             -0.5 * b * sse
-            - 0.5 * a * weights_squared
+            - 0.5 * float(a @ squared)
             - 0.5 * log_det
-            + 0.5 * n_weights * log(a)
+            + 0.5 * float(sizes @ np.log(a))
             + 0.5 * n_observations * log(b / (2 * pi))
-            + 0.5 * (n_parameters - n_weights) * log(2 * pi)
+            + 0.5 * n_flat * log(2 * pi)
             + lgamma(n_hidden + 1)
             + n_hidden * log(2)
         )
-    return Evidence(a, b, gamma, n_effective, log_evidence, covariance, next_a, next_b)
+    return Evidence(
+        a.copy(),
+        b,
+        gamma,
+        group_gamma,
+        n_effective,
+        log_evidence,
+        covariance,
+        next_a,
+        next_b,
+    )
 
 
 class EvidenceRegulariser:
-    """Re-estimates the penalty of a kernel from the evidence (``alpha="auto"``).
+    """Re-estimates the penalties of a kernel from the evidence (``alpha="auto"``).
 
-    Works on the kernel's loss ``L = (E_D + alpha E_W) / S``: its normal
-    equations give ``H = S J^T J - alpha D`` and ``sse = 2 S L - 2 alpha E_W``.
-    ``update(theta)`` sets the kernel's ``alpha`` to ``a / b`` of MacKay's
-    update and records the history.
+    Each group of ``ParameterLayout.penalty_groups`` (the input weights, the
+    hidden biases, the output weights) has a prior precision ``a_g`` of its
+    own and the output biases a flat prior, so the kernel's penalties are
+    ``alpha_g = a_g / b``. The kernel's loss ``L = (E_D + sum_g alpha_g
+    E_W,g) / S`` and its normal equations give ``H = S J^T J - diag(penalty)``
+    and ``sse = 2 S L - sum_i penalty_i theta_i^2``. ``update(theta)`` sets
+    the kernel's penalties to MacKay's update and records the history.
 
     Parameters
     ----------
     kernel : NetworkKernel
     n_outputs : int
-    initial_alpha : float
-        The penalty ``a / b`` to start from.
+    initial_alpha : float or ndarray of shape (3,)
+        The penalties to start from: one per group, or a float for one prior
+        on every non-bias weight (the model of a float ``alpha``, whose
+        posterior the estimator computes too).
     """
 
     def __init__(self, kernel, n_outputs, initial_alpha):
         self.kernel = kernel
         self.S = kernel.data.weight_sum
         self.n_observations = self.S * n_outputs
-        self.mask = kernel.layout.penalty_mask()
-        self.n_hidden = kernel.layout.n_hidden
+        layout = kernel.layout
+        self.grouped = np.ndim(initial_alpha) > 0
+        if self.grouped:
+            self.groups = layout.penalty_groups()
+        else:
+            self.groups = np.where(layout.penalty_mask() > 0, 0, -1)
+        self.n_hidden = layout.n_hidden
         self.precisions = None
         self.last = None
         self.history = []
-        P = kernel.layout.n_parameters
+        P = layout.n_parameters
         self._JtJ, self._Jtr = np.empty((P, P)), np.empty(P)
         kernel.set_alpha(initial_alpha)
 
+    def _penalties(self):
+        return self.kernel.layout.penalties(self.kernel.alpha)
+
     def evaluate(self, theta, JtJ, loss):
         """The :class:`Evidence` at ``theta`` from the kernel's normal equations."""
-        alpha = self.kernel.alpha
-        hessian = self.S * JtJ - alpha * np.diag(self.mask)
-        weights_squared = float(np.sum((theta * self.mask) ** 2))
-        sse = max(2 * self.S * loss - alpha * weights_squared, 0.0)
+        penalties = self._penalties()
+        hessian = self.S * JtJ - np.diag(penalties)
+        sse = max(2 * self.S * loss - float(penalties @ theta**2), 0.0)
         if self.precisions is None:  # b from the residuals, a = alpha b
             b = (self.n_observations - 1.0) / max(sse, 1e-300)
             b = min(max(b, _PRECISION_BOUNDS[0]), _PRECISION_BOUNDS[1])
-            self.precisions = (alpha * b, b)
+            self.precisions = (np.atleast_1d(self.kernel.alpha) * b, b)
         return evidence(
             hessian,
             sse,
             theta,
-            self.mask,
+            self.groups,
             self.n_observations,
             self.precisions,
             self.n_hidden,
         )
 
     def update(self, theta, JtJ=None, loss=None):
-        """One evidence update at ``theta``; returns the new penalty ``a / b``.
+        """One evidence update at ``theta``; returns the new penalties
+        ``a / b`` (the kernel's ``alpha``).
 
         ``JtJ`` and ``loss`` are the kernel's normal equations at ``theta``
         (computed here when not given).
@@ -214,15 +261,16 @@ class EvidenceRegulariser:
             (result.weight_precision / result.noise_precision, result.gamma)
         )
         self.precisions = (result.next_weight_precision, result.next_noise_precision)
-        self.kernel.set_alpha(self.precisions[0] / self.precisions[1])
+        alpha = self.precisions[0] / self.precisions[1]
+        self.kernel.set_alpha(alpha if self.grouped else float(alpha[0]))
         return self.kernel.alpha
 
     def after_step(self, theta, JtJ, Jtr, loss):
         """Levenberg-Marquardt's hook: update after an accepted step, and move
-        ``JtJ``, ``Jtr`` and the loss to the new penalty (in place)."""
-        old = self.kernel.alpha
-        new = self.update(theta, JtJ, loss)
-        change = (new - old) / self.S
-        JtJ[np.diag_indices_from(JtJ)] += change * self.mask
-        Jtr += change * self.mask * theta
-        return loss + 0.5 * change * float(np.sum((theta * self.mask) ** 2))
+        ``JtJ``, ``Jtr`` and the loss to the new penalties (in place)."""
+        old = self._penalties()
+        self.update(theta, JtJ, loss)
+        change = (self._penalties() - old) / self.S
+        JtJ[np.diag_indices_from(JtJ)] += change
+        Jtr += change * theta
+        return loss + 0.5 * float(change @ theta**2)

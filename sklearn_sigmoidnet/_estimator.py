@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
 from ._callbacks import CallbackSupportMixin, FitTasks
 from ._data import TargetMapping, canonical_samples, constant_prediction_loss
 from ._kernel import NetworkKernel
-from ._layout import ParameterLayout, glorot_uniform
+from ._layout import PENALTY_GROUPS, ParameterLayout, glorot_uniform
 from ._monitor import TrainingMonitor
 from ._threads import blas_single_threaded, effective_n_threads
 from ._training import INITIAL_AUTO_ALPHA, hessian_is_affordable, posterior, train
@@ -34,6 +34,9 @@ _HESSIAN_MAX_PARAMETERS = 4000
 # computed at the end of fit while n_samples P^2 stays below this (a pass of
 # about a second at most here); beyond it return_std raises.
 _HESSIAN_MAX_WORK = 2.5e9
+# solver="auto" picks Levenberg-Marquardt (with alpha="auto") up to this much
+# work per Gauss-Newton matrix, n_samples * n_weights^2.
+_AUTO_LM_MAX_WORK = 2.5e7
 
 
 # what scikit-learn's fit context needs after a fit, to tear the callbacks down
@@ -82,7 +85,11 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         Number of hidden units. The default and ``alpha="auto"`` were chosen
         on 22 real data sets (``docs/user_guide/bayesian.md``).
 
-    solver : {"lbfgs", "gd", "lm"}, default="lbfgs"
+    solver : {"auto", "lbfgs", "gd", "lm"}, default="auto"
+        ``"auto"``: ``"lm"`` with ``alpha="auto"`` on small problems (``n_samples
+        * n_weights**2`` at most 2.5e7, e.g. 1,700 rows at 10 features and 10
+        hidden units), where its evidence update after every step is the most
+        reliable; ``"lbfgs"`` otherwise. ``solver_`` says which ran.
         ``"lbfgs"``: SciPy's L-BFGS-B on the flat parameter vector.
         ``"gd"``: full-batch gradient descent with momentum.
         ``"lm"``: Levenberg-Marquardt on the sum of squares, with the
@@ -93,12 +100,13 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     alpha : float or "auto", default="auto"
         L2 penalty ``alpha/(2S) (||W1||^2 + ||W2||^2)`` on the non-bias
         weights, ``S`` the sum of the sample weights. ``"auto"``: Bayesian
-        regularisation (MacKay's evidence framework, as MATLAB's trainbr):
-        the penalty is re-estimated from the Gauss-Newton Hessian during the
-        fit (``solver="lm"``: after every accepted step; ``"lbfgs"`` and
-        ``"gd"``: after every chunk of iterations); see ``alpha_``.
-        ``partial_fit`` steps at the penalty of the last ``fit`` (0.01 before
-        any). It is added to the loss
+        regularisation (MacKay's evidence framework, as MATLAB's trainbr,
+        with a prior of its own for the input weights, the hidden biases and
+        the output weights): the three penalties are re-estimated from the
+        Gauss-Newton Hessian during the fit (``solver="lm"``: after every
+        accepted step; ``"lbfgs"`` and ``"gd"``: every 20 iterations); see
+        ``alpha_``. ``partial_fit`` steps at the penalties of the last
+        ``fit`` (0.01 before any). The penalty is added to the loss
         on the network's scale, where y's range ``y_max - y_min`` is squeezed
         into ``high - low`` of ``target_range``; MLPRegressor adds the same
         penalty to a loss in y's own units. So the same ``alpha`` weighs
@@ -234,12 +242,18 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     target_max_ : ndarray of shape (n_outputs,)
         Largest target among the samples of non-zero weight; it maps to the
         high end of ``target_range``.
-    alpha_ : float
-        The penalty of the fitted weights: ``alpha``, or the one the evidence
-        reached with ``alpha="auto"`` (in the same units).
+    alpha_ : float or ndarray of shape (3,)
+        The penalty of the fitted weights: ``alpha``; with ``alpha="auto"``
+        the three the evidence reached (in the same units), for the input
+        weights, the hidden biases and the output weights (the output biases
+        are not penalised). ``loss_and_gradient`` and ``NetworkKernel`` take
+        either form.
     noise_variance_ : ndarray of shape (n_outputs,)
         The noise variance in y's units squared, from the residuals and the
         effective number of parameters.
+    solver_ : str
+        The solver that ran: ``solver``, or the one ``"auto"`` picked
+        (``"gd"`` after ``partial_fit``, which takes gradient steps).
     n_effective_parameters_ : float
         The effective number of parameters ``gamma`` (the biases count one
         each); NaN where the Hessian was not computed (see ``predict``).
@@ -247,8 +261,10 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         Log evidence of the fit (network scale); compare it across
         ``n_hidden`` on the same data to choose ``n_hidden``. NaN where the
         Hessian was not computed.
-    alpha_history_, gamma_history_ : list of float or None
-        The penalty and ``gamma`` at every evidence update
+    alpha_history_ : list of ndarray of shape (3,) or None
+        The penalties at every evidence update (``alpha="auto"``), else None.
+    gamma_history_ : list of float or None
+        The effective number of penalised weights at every evidence update
         (``alpha="auto"``), else None.
     restart_losses_ : list of float
         The final training loss of every run of ``n_init``.
@@ -273,7 +289,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
-        "solver": [StrOptions({"lbfgs", "gd", "lm"})],
+        "solver": [StrOptions({"auto", "lbfgs", "gd", "lm"})],
         "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
@@ -303,7 +319,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self,
         n_hidden=10,
         *,
-        solver="lbfgs",
+        solver="auto",
         alpha="auto",
         learning_rate=0.5,
         momentum=0.9,
@@ -575,6 +591,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         if not (continuing and incremental):
             self._single_output = single_output
         layout = self._layout()
+        self.solver_ = self._resolved_solver(X.shape[0], layout, incremental)
         self._check_solver_size(layout, incremental)
         n_threads = effective_n_threads(self.n_jobs)
         kernel, reference_loss = self._training_kernel(
@@ -646,7 +663,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             self, problem.validation, problem.layout, problem.n_threads
         )
         gd_state = None
-        if self.solver == "gd":
+        if self.solver_ == "gd":
             gd_state = self._gd_state(objective, theta, problem.continuing)
         restart = tasks.restart(theta, self.max_iter)
 
@@ -739,14 +756,24 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     def _initial_alpha(self, continuing):
         """The penalty to start from: ``alpha``; with ``alpha="auto"`` the last
-        fit's ``alpha_`` when continuing (warm start, partial_fit), else 0.01."""
+        fit's ``alpha_`` when continuing (warm start, partial_fit), else 0.01
+        for every group."""
         if self.alpha != "auto":
             return self.alpha
-        return (
-            getattr(self, "alpha_", INITIAL_AUTO_ALPHA)
-            if continuing
-            else INITIAL_AUTO_ALPHA
-        )
+        previous = getattr(self, "alpha_", None) if continuing else None
+        if np.ndim(previous) == 1:  # the penalties of an alpha="auto" fit
+            return previous
+        return np.full(len(PENALTY_GROUPS), INITIAL_AUTO_ALPHA)
+
+    def _resolved_solver(self, n_samples, layout, incremental):
+        """The solver that runs: ``solver``, or what ``"auto"`` picks."""
+        if incremental:
+            return "gd"  # partial_fit's gradient steps, whatever solver is
+        if self.solver != "auto":
+            return self.solver
+        P = layout.n_parameters
+        small = P <= _HESSIAN_MAX_PARAMETERS and n_samples * P**2 <= _AUTO_LM_MAX_WORK
+        return "lm" if self.alpha == "auto" and small else "lbfgs"
 
     def _check_solver_size(self, layout, incremental):
         """solver="lm" and alpha="auto" need the P x P Gauss-Newton Hessian."""
@@ -755,7 +782,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         needs = [
             name
             for name, needed in (
-                ("solver='lm'", self.solver == "lm"),
+                ("solver='lm'", self.solver_ == "lm"),
                 ("alpha='auto'", self.alpha == "auto"),
             )
             if needed
@@ -847,8 +874,8 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         S, P = kernel.data.weight_sum, kernel.layout.n_parameters
         n_observations = S * self.n_outputs_
         with np.errstate(over="ignore", invalid="ignore"):
-            penalised = run.theta * kernel.layout.penalty_mask()
-            penalty = kernel.alpha * float(penalised @ penalised) if kernel.alpha else 0
+            penalties = kernel.layout.penalties(kernel.alpha)
+            penalty = float(penalties[penalties > 0] @ run.theta[penalties > 0] ** 2)
             sse = max(2 * S * run.loss - penalty, 0.0)
         return sse / max(n_observations - P, 1.0)
 
@@ -857,7 +884,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         # the caller
         for note in result.notes:
             warnings.warn(
-                f"SigmoidMLPRegressor(solver={self.solver!r}): {note}",
+                f"SigmoidMLPRegressor(solver={self.solver_!r}): {note}",
                 ConvergenceWarning,
                 stacklevel=6,
             )
@@ -868,7 +895,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 else f"max_iter={self.max_iter} iterations"
             )
             warnings.warn(
-                f"SigmoidMLPRegressor(solver={self.solver!r}) stopped at {budget} "
+                f"SigmoidMLPRegressor(solver={self.solver_!r}) stopped at {budget} "
                 f"before the loss settled to tol={self.tol}. Raise "
                 f"{budget.split('=')[0]} to train longer, or raise tol to stop "
                 "sooner; the weights reached are kept.",

@@ -203,7 +203,7 @@ class NormalEquations:
         alpha_over_S, mask = self.penalty
         if alpha_over_S:
             penalised = np.flatnonzero(mask)
-            root = np.sqrt(alpha_over_S)
+            root = np.sqrt(alpha_over_S * mask[penalised])  # mask: 0-1 or penalties
             residuals.append(root * theta[penalised])
             rows = np.zeros((penalised.size, theta.size), dtype=self.data.dtype)
             rows[np.arange(penalised.size), penalised] = root

@@ -63,8 +63,11 @@ class NetworkKernel:
     sample_weight : ndarray of shape (n_kernel_samples,), default=None
         Non-negative weights of the kernel's samples; None means unit weights.
     layout : ParameterLayout
-    alpha : float, default=0.0
-        L2 penalty ``alpha/(2S) (||W1[:-1]||^2 + ||W2[:-1]||^2)``.
+    alpha : float or ndarray of shape (3,), default=0.0
+        L2 penalty ``alpha/(2S) (||W1[:-1]||^2 + ||W2[:-1]||^2)``; or, as
+        ``alpha="auto"`` fits it, one penalty each for the input weights
+        ``W1[:-1]``, the hidden biases ``W1[-1]`` and the output weights
+        ``W2[:-1]`` (``alpha_`` of a fitted estimator).
     rows : ndarray of int, default=None
         When given, sample ``k`` of the kernel is row ``rows[k]`` of ``X``.
     n_threads : int, default=1
@@ -97,7 +100,6 @@ class NetworkKernel:
         n_threads=1,
     ):
         self.layout = layout
-        self.alpha = float(alpha)
         self.data = data = BlockData(
             X, Y, sample_weight, rows=rows, n_hidden=layout.n_hidden
         )
@@ -114,18 +116,29 @@ class NetworkKernel:
             )
             for _ in range(self.runner.n_threads)
         ]
-        alpha_over_S = self.alpha / data.weight_sum if data.weight_sum else 0.0
-        self._penalty = (alpha_over_S, layout.penalty_mask(self.dtype))
+        self._mask = layout.penalty_mask(self.dtype)
+        self.set_alpha(alpha)
         self._single_output = layout.n_outputs == 1 and not data.sparse
         self._partial_losses = np.empty(len(data.blocks), dtype=np.float64)
         self._gradients = None  # GradientPartials, made on first use
         self._normal_equations = None  # NormalEquations, made on first use
 
     def set_alpha(self, alpha):
-        """Change the L2 penalty (Bayesian regularisation updates it)."""
-        self.alpha = float(alpha)
-        self._penalty = (self.alpha / self.data.weight_sum, self._penalty[1])
-        if self._normal_equations is not None:
+        """Change the L2 penalty (Bayesian regularisation updates it): a float
+        on every non-bias weight, or one per group of
+        ``ParameterLayout.penalty_groups`` (an array of three)."""
+        S = self.data.weight_sum
+        if np.ndim(alpha) == 0:
+            self.alpha = float(alpha)
+            # (alpha/S, 0-1 mask): the scaling the loss (1) is written with
+            self._penalty_scale = self.alpha
+            self._penalty = (self.alpha / S if S else 0.0, self._mask)
+        else:
+            self.alpha = np.array(alpha, dtype=np.float64)
+            self._penalty_scale = 1.0
+            penalties = self.layout.penalties(self.alpha, self.dtype)
+            self._penalty = (1.0 / S if S else 0.0, penalties)
+        if getattr(self, "_normal_equations", None) is not None:
             self._normal_equations.penalty = self._penalty
 
     @property
@@ -235,7 +248,7 @@ class NetworkKernel:
             self._penalty[1],
             weight_sum=self.data.weight_sum,
             weighted=self.data.scaled_weight is not None,
-            alpha=self.alpha,
+            alpha=self._penalty_scale,
         )
 
     def predict(self, theta, out=None):
@@ -324,8 +337,10 @@ def loss_and_gradient(X, Y, W1, W2, *, sample_weight=None, alpha=0.0):
         one-dimensional Y, shape (n_hidden + 1,) is accepted too.
     sample_weight : ndarray of shape (n_samples,), default=None
         Non-negative sample weights ``w_i``; None means all ones.
-    alpha : float, default=0.0
-        L2 penalty on the non-bias weights.
+    alpha : float or ndarray of shape (3,), default=0.0
+        L2 penalty on the non-bias weights; or one each for the input
+        weights, the hidden biases and the output weights (the ``alpha_`` of
+        an estimator fitted with ``alpha="auto"``).
 
     Returns
     -------

@@ -2,7 +2,11 @@
 
 import numpy as np
 
-__all__ = ["ParameterLayout", "glorot_uniform"]
+__all__ = ["PENALTY_GROUPS", "ParameterLayout", "glorot_uniform"]
+
+# The groups of weights with a prior of their own under alpha="auto", in the
+# order of ParameterLayout.penalty_groups and of an array-valued alpha_.
+PENALTY_GROUPS = ("input weights", "hidden biases", "output weights")
 
 
 class ParameterLayout:
@@ -53,6 +57,30 @@ class ParameterLayout:
         out1[...] = W1
         out2[...] = W2
         return theta
+
+    def penalty_groups(self):
+        """The prior group of each parameter under ``alpha="auto"``: 0 for the
+        input weights, 1 for the hidden biases, 2 for the output weights, -1
+        for the output biases (a flat prior, never penalised)."""
+        groups = np.empty(self.n_parameters, dtype=np.intp)
+        G1, G2 = self.unpack(groups)
+        G1[:-1], G1[-1], G2[:-1], G2[-1] = 0, 1, 2, -1
+        return groups
+
+    def penalties(self, alpha, dtype=np.float64):
+        """The L2 penalty of each parameter: a float ``alpha`` on every
+        non-bias weight, or ``alpha[g]`` on the parameters of group ``g`` of
+        :meth:`penalty_groups` for an array of three."""
+        if np.ndim(alpha) == 0:
+            return float(alpha) * self.penalty_mask(dtype)
+        alpha = np.asarray(alpha, dtype=np.float64)
+        if alpha.shape != (len(PENALTY_GROUPS),):
+            raise ValueError(
+                f"alpha must be a float or an array of {len(PENALTY_GROUPS)} "
+                f"penalties ({', '.join(PENALTY_GROUPS)}); got shape {alpha.shape}."
+            )
+        groups = self.penalty_groups()
+        return np.where(groups >= 0, alpha[groups], 0.0).astype(dtype)
 
     def penalty_mask(self, dtype=np.float64):
         """Flat vector with 1 on the penalised weights and 0 on the two bias rows."""

@@ -266,6 +266,7 @@ def total_loss(partial_losses, theta, penalty_mask, *, weight_sum, weighted, alp
         squared_error /= weight_sum
     penalty = 0.0
     if alpha:  # (0 * inf would be NaN for weights whose squares overflow)
+        # the mask: 0-1, or each parameter's penalty (then alpha = 1)
         penalised = theta * penalty_mask
-        penalty = 0.5 * alpha / weight_sum * float(np.vdot(penalised, penalised))
+        penalty = 0.5 * alpha / weight_sum * float(np.vdot(penalised, theta))
     return 0.5 * squared_error + penalty

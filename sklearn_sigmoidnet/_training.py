@@ -27,12 +27,14 @@ __all__ = [
     "train",
 ]
 
-# The penalty alpha = a / b that alpha="auto" starts from (on the network's
-# scale, where the targets span target_range).
+# The penalty alpha = a / b of every group that alpha="auto" starts from (on
+# the network's scale, where the targets span target_range).
 INITIAL_AUTO_ALPHA = 1e-2
-# alpha="auto" with L-BFGS: at most this share of max_iter between two
-# evidence updates, and the relative change of alpha that counts as converged.
-_AUTO_CHUNK = 0.1
+# alpha="auto" with L-BFGS or gradient descent: iterations between two
+# evidence updates (a fixed number: a long first chunk at the initial alpha
+# overfits before the first update), and the relative change of every group's
+# alpha that counts as converged.
+_AUTO_CHUNK = 20
 _AUTO_RTOL = 1e-2
 # ... and at most this many updates (a chunk that cannot move the weights at
 # the new alpha ends the loop too).
@@ -43,9 +45,9 @@ def _solver_call(
     estimator, objective, theta, callback, max_iter, after_step=None, gd_state=None
 ):
     common = {"max_iter": max_iter, "tol": estimator.tol, "callback": callback}
-    if estimator.solver == "lbfgs":
+    if estimator.solver_ == "lbfgs":
         return lbfgs(objective, theta, max_fun=estimator.max_fun, **common)
-    if estimator.solver == "lm":
+    if estimator.solver_ == "lm":
         return levenberg_marquardt(objective, theta, after_step=after_step, **common)
     return gradient_descent(
         objective,
@@ -64,13 +66,12 @@ def _chunks_with_evidence(estimator, objective, theta, callback, regulariser, gd
     ``max_iter`` is spent. Gradient descent's velocity starts from zero at
     each new alpha."""
     curve, n_iter, notes = [], 0, []
-    chunk = max(10, int(estimator.max_iter * _AUTO_CHUNK))
 
     def offset_callback(iteration, theta, loss):
         return callback(n_iter + iteration, theta, loss)
 
     while True:
-        budget = min(chunk, estimator.max_iter - n_iter)
+        budget = min(_AUTO_CHUNK, estimator.max_iter - n_iter)
         trained_alpha = regulariser.kernel.alpha
         result = _solver_call(
             estimator, objective, theta, offset_callback, budget, gd_state=gd_state
@@ -87,7 +88,8 @@ def _chunks_with_evidence(estimator, objective, theta, callback, regulariser, gd
         except KeyboardInterrupt:  # as inside a solver: keep the last iterate
             result = _interrupted(result)
             break
-        settled = abs(new - old) <= _AUTO_RTOL * old and result.stopped_by == "tol"
+        settled = np.all(np.abs(new - old) <= _AUTO_RTOL * old)
+        settled = settled and result.stopped_by == "tol"
         settled |= result.n_iter == 0 or len(regulariser.history) >= _AUTO_MAX_UPDATES
         if settled:
             break
@@ -121,7 +123,7 @@ def train(estimator, kernel, objective, theta, callback, n_outputs, gd_state=Non
         )
         return result, None
     regulariser = EvidenceRegulariser(kernel, n_outputs, kernel.alpha)
-    if estimator.solver == "lm":  # trainbr: an update after each accepted step
+    if estimator.solver_ == "lm":  # trainbr: an update after each accepted step
         after_step = regulariser.after_step
         result = _solver_call(
             estimator, objective, theta, callback, estimator.max_iter, after_step

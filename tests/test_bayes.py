@@ -15,6 +15,11 @@ def _linear_problem(seed=0, n=120, p=6, noise=0.7):
     return X, y
 
 
+def _groups(mask):
+    """One prior on the parameters where ``mask`` is 1, flat elsewhere."""
+    return np.where(np.asarray(mask) > 0, 0, -1)
+
+
 def _fixed_point(X, y, mask, iterations=500):
     """Iterate MacKay's updates on a linear model to their fixed point."""
     a, b = 1.0, 1.0
@@ -22,7 +27,7 @@ def _fixed_point(X, y, mask, iterations=500):
         A = b * X.T @ X + np.diag(a * mask)
         w = np.linalg.solve(A, b * X.T @ y)
         result = evidence(
-            X.T @ X, float(((X @ w - y) ** 2).sum()), w, mask, len(y), (a, b)
+            X.T @ X, float(((X @ w - y) ** 2).sum()), w, _groups(mask), len(y), (a, b)
         )
         a, b = result.next_weight_precision, result.next_noise_precision
     return w, a, b, result
@@ -52,7 +57,7 @@ def test_gamma_is_the_eigenvalue_formula():
     w = np.linalg.lstsq(X, y)[0]
     a, b = 3.0, 0.5
     result = evidence(
-        X.T @ X, float(((X @ w - y) ** 2).sum()), w, np.ones(6), len(y), (a, b)
+        X.T @ X, float(((X @ w - y) ** 2).sum()), w, _groups(np.ones(6)), len(y), (a, b)
     )
     eigenvalues = np.linalg.eigvalsh(b * X.T @ X)
     np.testing.assert_allclose(
@@ -65,7 +70,7 @@ def test_unpenalised_parameters_count_one_each():
     mask = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0])
     w = np.linalg.lstsq(X, y)[0]
     result = evidence(
-        X.T @ X, float(((X @ w - y) ** 2).sum()), w, mask, len(y), (2.0, 1.0)
+        X.T @ X, float(((X @ w - y) ** 2).sum()), w, _groups(mask), len(y), (2.0, 1.0)
     )
     assert 0 <= result.gamma <= 4
     np.testing.assert_allclose(result.n_effective, result.gamma + 2, rtol=1e-12)
@@ -89,7 +94,12 @@ def test_guards_keep_every_update_finite():
     y = rng.normal(size=5)
     w = np.linalg.lstsq(X, y)[0]  # interpolates: sse ~ 0
     result = evidence(
-        X.T @ X, float(((X @ w - y) ** 2).sum()), w, np.ones(20), 5, (1e-8, 1.0)
+        X.T @ X,
+        float(((X @ w - y) ** 2).sum()),
+        w,
+        _groups(np.ones(20)),
+        5,
+        (1e-8, 1.0),
     )
     assert 0 <= result.gamma <= 20
     assert result.n_effective <= 4
@@ -136,3 +146,62 @@ def test_regulariser_reads_the_kernels_normal_equations():
     assert result.next_noise_precision == pytest.approx(
         (n_observations - result.n_effective) / sse, rel=1e-9
     )
+
+
+def test_separate_priors_on_independent_blocks_are_each_blocks_evidence():
+    """Two independent linear problems side by side (a block-diagonal
+    Hessian), one prior each: every per-group quantity and update equals the
+    single-prior evidence of that block alone."""
+    X1, y1 = _linear_problem(seed=7, p=4)
+    X2, y2 = _linear_problem(seed=8, p=3, noise=0.2)
+    w1, w2 = np.linalg.lstsq(X1, y1)[0], np.linalg.lstsq(X2, y2)[0]
+    sse1 = float(((X1 @ w1 - y1) ** 2).sum())
+    sse2 = float(((X2 @ w2 - y2) ** 2).sum())
+    hessian = np.zeros((7, 7))
+    hessian[:4, :4], hessian[4:, 4:] = X1.T @ X1, X2.T @ X2
+    a, b = np.array([2.0, 0.5]), 1.5
+    both = evidence(
+        hessian,
+        sse1 + sse2,
+        np.concatenate([w1, w2]),
+        np.array([0, 0, 0, 0, 1, 1, 1]),
+        2 * len(y1),
+        (a, b),
+    )
+    for group, (X, w, sse) in enumerate([(X1, w1, sse1), (X2, w2, sse2)]):
+        alone = evidence(
+            X.T @ X, sse, w, _groups(np.ones(len(w))), len(y1), (a[group], b)
+        )
+        np.testing.assert_allclose(both.group_gamma[group], alone.gamma, rtol=1e-10)
+        np.testing.assert_allclose(
+            both.next_weight_precision[group],
+            alone.next_weight_precision[0],
+            rtol=1e-10,
+        )
+    np.testing.assert_allclose(both.gamma, both.group_gamma.sum(), rtol=1e-12)
+
+
+def test_separate_priors_reach_each_groups_fixed_point():
+    """Iterated with two priors on a linear model, 2 a_g E_W,g = gamma_g for
+    each group and 2 b E_D = N - gamma at the fixed point."""
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(150, 5))
+    y = X @ np.array([3.0, -2.0, 0.1, 0.05, -0.1]) + 0.5 * rng.normal(size=150)
+    groups = np.array([0, 0, 1, 1, 1])
+    a, b = np.ones(2), 1.0
+    for _ in range(2000):
+        A = b * X.T @ X + np.diag(a[groups])
+        w = np.linalg.solve(A, b * X.T @ y)
+        result = evidence(
+            X.T @ X, float(((X @ w - y) ** 2).sum()), w, groups, len(y), (a, b)
+        )
+        a, b = result.next_weight_precision, result.next_noise_precision
+    for group in (0, 1):
+        E_W = 0.5 * float(w[groups == group] @ w[groups == group])
+        np.testing.assert_allclose(
+            2 * a[group] * E_W, result.group_gamma[group], rtol=1e-6
+        )
+    E_D = 0.5 * float(((X @ w - y) ** 2).sum())
+    np.testing.assert_allclose(2 * b * E_D, len(y) - result.gamma, rtol=1e-6)
+    # the large weights get the weak prior, the small ones the strong one
+    assert a[0] < a[1]

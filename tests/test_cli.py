@@ -468,7 +468,8 @@ def test_alpha_auto_is_passed_on_and_compared_fairly(tmp_path, noisy, capsys):
     assert "MLPRegressor keeps its default alpha=0.0001" in out
     fitted = joblib.load(tmp_path / "m.joblib")[-1]
     assert fitted.alpha == "auto"
-    assert f"alpha_={fitted.alpha_:.4g}" in out
+    shown = ", ".join(f"{value:.4g}" for value in fitted.alpha_)
+    assert f"alpha_=({shown}) (input weights, hidden biases, outputs)" in out
 
 
 # ------------------------------- the comparison, the plot, progress, joblib

@@ -1,6 +1,7 @@
 """ONNX export: ``import sklearn_sigmoidnet.onnx`` registers a converter with
 skl2onnx; onnxruntime's outputs equal ``predict`` (to 1e-5 relative in
-float32, to rounding in double) for the estimator alone and in a Pipeline, for
+float32, or twice predict's own float32 error where that is larger; to
+rounding in double) for the estimator alone and in a Pipeline, for
 one and several outputs and every solver; bad input gives clear errors."""
 
 import warnings
@@ -47,12 +48,22 @@ def _targets(y, n_outputs):
 
 
 def _assert_matches_predict(model, onx, X, rtol):
+    """onnxruntime's output equals predict to ``rtol``. In float32, where
+    predict's own rounding error (against predict on the same X in float64)
+    is larger than ``rtol / 2``, to twice that error: a float32 graph cannot
+    round closer to predict than predict is to the exact value (large output
+    weights amplify the last bits of the hidden units)."""
     expected = model.predict(X)
     got = _run(onx, X)
     n_outputs = 1 if expected.ndim == 1 else expected.shape[1]
     # skl2onnx's regressors return (n_samples, n_outputs), (n, 1) for 1-d y
     assert got.shape == (X.shape[0], n_outputs)
     assert got.dtype == expected.dtype == X.dtype
+    if X.dtype == np.float32:
+        exact = model.predict(X.astype(np.float64))
+        own_error = np.max(np.abs(expected - exact) / np.abs(exact))
+        rtol = max(rtol, 2 * own_error)
+        assert rtol <= 1e-4  # float32 rounding, not a different function
     np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=rtol)
 
 

@@ -71,12 +71,17 @@ def test_auto_alpha_attributes(solver):
     model = SigmoidMLPRegressor(
         n_hidden=6, solver=solver, alpha="auto", random_state=0
     ).fit(X, y)
-    n_weights = 4 * 6 + 6  # penalised: W1 and W2 without their bias rows
-    n_biases = 6 + 1
+    # penalised: input weights, hidden biases, output weights; flat: output bias
+    n_weights = 4 * 6 + 6 + 6
+    n_flat = 1
     assert len(model.alpha_history_) == len(model.gamma_history_) >= 1
-    assert model.alpha_ > 0 and np.isfinite(model.log_evidence_)
-    assert n_biases <= model.n_effective_parameters_ <= n_weights + n_biases
+    assert model.alpha_.shape == (3,) and np.all(model.alpha_ > 0)
+    assert all(alpha.shape == (3,) for alpha in model.alpha_history_)
+    assert np.isfinite(model.log_evidence_)
+    assert n_flat <= model.n_effective_parameters_ <= n_weights + n_flat
     assert all(0 <= g <= n_weights for g in model.gamma_history_)
+    # three priors of their own: the penalties differ between the groups
+    assert len(set(model.alpha_.tolist())) == 3
     assert model.noise_variance_.shape == (1,)
     assert 0.02 < model.noise_variance_[0] < 0.08  # sigma^2 = 0.04
 
@@ -165,7 +170,7 @@ def test_auto_alpha_with_gradient_descent_updates_between_chunks():
     y = np.sin(X[:, 0])
     model = SigmoidMLPRegressor(solver="gd", max_iter=100, random_state=0).fit(X, y)
     assert model.alpha == "auto" and len(model.alpha_history_) >= 2
-    assert model.alpha_ == model.alpha_history_[-1]
+    np.testing.assert_array_equal(model.alpha_, model.alpha_history_[-1])
 
 
 def test_return_std_without_the_hessian_says_why():
