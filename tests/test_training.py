@@ -181,3 +181,25 @@ def test_return_std_without_the_hessian_says_why():
     assert np.isnan(model.n_effective_parameters_)
     with pytest.raises(ValueError, match="return_std=True needs the Gauss-Newton"):
         model.predict(X, return_std=True)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_solver_auto_picks_lm_for_small_auto_alpha_problems_only():
+    """n_samples * P^2 <= 2.5e7 with alpha="auto": lm, the same fit as
+    solver="lm"; a float alpha, or more rows, or a partial_fit: not lm."""
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(300, 4))
+    y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=300)
+    auto = SigmoidMLPRegressor(n_hidden=5, max_iter=30, random_state=0).fit(X, y)
+    lm = SigmoidMLPRegressor(n_hidden=5, solver="lm", max_iter=30, random_state=0)
+    lm.fit(X, y)
+    assert auto.solver == "auto" and auto.solver_ == "lm"
+    np.testing.assert_array_equal(auto.predict(X), lm.predict(X))
+    fixed = SigmoidMLPRegressor(n_hidden=5, alpha=1e-3, max_iter=5).fit(X, y)
+    assert fixed.solver_ == "lbfgs"
+    # P = 5*5 + 6 = 31 weights: 26,015 rows * 31^2 > 2.5e7
+    X_large = np.repeat(X, 87, axis=0)[:26015]
+    y_large = np.repeat(y, 87)[:26015]
+    large = SigmoidMLPRegressor(n_hidden=5, max_iter=2).fit(X_large, y_large)
+    assert large.solver_ == "lbfgs"
+    assert auto.partial_fit(X, y).solver_ == "gd"
