@@ -15,7 +15,9 @@ every ``n_jobs``). "blocks" is the number of row blocks of the kernel: threads
 can share no fewer than two. "steal %" is the share of the CPUs' time the
 hypervisor gave to other guests meanwhile, "others %" the share other
 processes on this machine used (Linux): either makes the second thread worth
-less.
+less. "quiet" counts the repeats during which other processes used less than
+``QUIET_OTHERS`` of the CPUs, and "quiet paired" is the median of their paired
+ratios (on a shared machine, the scaling the code allows).
 
 Usage::
 
@@ -46,6 +48,7 @@ from sklearn_sigmoidnet import NetworkKernel, ParameterLayout, SigmoidMLPRegress
 
 N_HIDDEN = 20
 ALPHA = 1e-4
+QUIET_OTHERS = 0.10  # a repeat is quiet below this share of other processes
 
 
 def friedman(n_rows, n_test):
@@ -68,8 +71,10 @@ def measure(solver, max_iter, thread_counts, repeats, X, y, X_test):
     same_curve = dict.fromkeys(thread_counts, True)
     iterations = {}
     reference = None  # (test predictions, loss curve) of the first fit
+    quiet = []  # whether other processes were quiet during each repeat
     before = cpu_times()
     for repeat in range(repeats):
+        repeat_start = cpu_times()
         # 1 2, 2 1, 1 2, ...: neither thread count always runs first.
         order = thread_counts if repeat % 2 == 0 else thread_counts[::-1]
         for n_jobs in order:
@@ -93,9 +98,12 @@ def measure(solver, max_iter, thread_counts, repeats, X, y, X_test):
                 reference = predictions, curve
             same_predictions[n_jobs] &= bool(np.array_equal(predictions, reference[0]))
             same_curve[n_jobs] &= bool(np.array_equal(curve, reference[1]))
+        repeat_others = others_share(repeat_start, cpu_times())
+        quiet.append(bool(repeat_others < QUIET_OTHERS))
         print(
             f"{solver}: "
-            + ", ".join(f"n_jobs={n} {times[n][-1]:.3f} s" for n in order),
+            + ", ".join(f"n_jobs={n} {times[n][-1]:.3f} s" for n in order)
+            + f", others {100 * repeat_others:.0f}%",
             file=sys.stderr,
             flush=True,
         )
@@ -108,6 +116,7 @@ def measure(solver, max_iter, thread_counts, repeats, X, y, X_test):
     for n_jobs in thread_counts:
         fit_time = statistics.median(times[n_jobs])
         paired = [t / t1 for t, t1 in zip(times[n_jobs], times[base], strict=True)]
+        quiet_paired = [ratio for ratio, q in zip(paired, quiet, strict=True) if q]
         rows.append(
             {
                 "solver": solver,
@@ -124,6 +133,10 @@ def measure(solver, max_iter, thread_counts, repeats, X, y, X_test):
                 "ms_per_iter": 1e3 * fit_time / max(1, iterations[n_jobs]),
                 "ratio_to_1_thread": fit_time / base_median,
                 "paired_ratio_median": statistics.median(paired),
+                "quiet_repeats": len(quiet_paired),
+                "quiet_paired_ratio_median": (
+                    statistics.median(quiet_paired) if quiet_paired else float("nan")
+                ),
                 "same_predictions": same_predictions[n_jobs],
                 "same_loss_curve": same_curve[n_jobs],
                 "steal_percent": 100 * steal,
@@ -148,6 +161,8 @@ COLUMNS = [
     ("ms_per_iter", "ms/iter", "{:.2f}"),
     ("ratio_to_1_thread", "x 1 thread", "{:.3f}"),
     ("paired_ratio_median", "paired x 1 thread", "{:.3f}"),
+    ("quiet_repeats", "quiet", "{}"),
+    ("quiet_paired_ratio_median", "quiet paired", "{:.3f}"),
     ("same_predictions", "same predictions", "{}"),
     ("same_loss_curve", "same loss curve", "{}"),
     ("steal_percent", "steal %", "{:.0f}"),

@@ -131,6 +131,10 @@ class NormalEquations:
         self.JtJ = np.empty((self.wave_size, P, P))
         self.Jtr = np.empty((self.wave_size, P))
         self.squared = np.empty(self.wave_size)
+        # The sum of the slots' J^T J, laid out like them: adding a C-ordered
+        # slot into the caller's Fortran-ordered J^T J strides across memory
+        # and takes several times as long.
+        self.JtJ_total = np.empty((P, P))
         self.penalty = penalty
 
     def _jacobian(self, block, workspace, theta, forward, outputs=False):
@@ -165,12 +169,13 @@ class NormalEquations:
         ``0.5 ||r||^2`` (1), penalty included."""
         theta = np.asarray(theta, dtype=np.float64)
         forward = forward_weights(self.layout, theta, self.data.dtype)
-        JtJ[...] = 0.0
+        total = self.JtJ_total
+        total[...] = 0.0
         Jtr[...] = 0.0
         squared = [0.0]
 
         def add(block, slot):
-            np.add(JtJ, self.JtJ[slot], out=JtJ)
+            np.add(total, self.JtJ[slot], out=total)
             np.add(Jtr, self.Jtr[slot], out=Jtr)
             squared[0] += float(self.squared[slot])
 
@@ -183,6 +188,7 @@ class NormalEquations:
             wave_size=self.wave_size,
             reduce=add,
         )
+        JtJ[...] = total
         alpha_over_S, mask = self.penalty
         penalty = mask.astype(np.float64) * alpha_over_S
         JtJ[np.diag_indices_from(JtJ)] += penalty

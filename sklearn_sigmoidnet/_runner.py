@@ -4,11 +4,12 @@ The rows of a data set are cut into blocks whose boundaries depend on the
 problem's shape and dtype alone (:func:`block_bounds`). A :class:`BlockRunner`
 calls a function on every block, on several threads, each with its own
 workspace; every block writes its own partial result into a slot, and the
-calling thread adds the partials up in block order (``reduce``). So a sum over
-rows has the same bits for every thread count, and whichever thread took
-which block.
+partials are added up in block order (``reduce``), one at a time, by whichever
+thread is free when the next one is ready. So a sum over rows has the same
+bits for every thread count, and whichever thread took or added which block.
 """
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -26,8 +27,8 @@ _MAX_BLOCK_ROWS = 16384
 # them into batched sub-blocks of SUB_ROWS rows (see _workspace.py).
 SUB_ROWS = 64
 # With several threads, the partial results of up to this many bytes of
-# blocks are held before they are added up: the threads wait for each other
-# only between such waves of blocks.
+# blocks are held before they are added up: a thread waits only when the
+# blocks it could start would overwrite a partial not yet added.
 _PARTIALS_BYTES = 4 * 2**20
 
 
@@ -53,6 +54,76 @@ def block_bounds(n_rows, n_hidden, itemsize):
     return np.append(np.arange(0, n_rows, rows), n_rows).astype(np.intp)
 
 
+class _InOrderRun:
+    """One run on several threads: hands out the blocks in order, starts block
+    ``b`` only once block ``b - window`` is added up (its slot is free), and
+    adds up the finished blocks in block order, one thread at a time.
+
+    Every thread calls :meth:`work`; an error in one stops the others at
+    their next block.
+    """
+
+    def __init__(self, function, reduce, n_blocks, window):
+        self.function, self.reduce = function, reduce
+        self.n_blocks, self.window = n_blocks, window
+        self._condition = threading.Condition()
+        self._next = 0  # the next block to hand out
+        self._reduced = 0  # blocks added up so far: 0 .. _reduced - 1
+        self._finished = bytearray(n_blocks)
+        self._reducing = False  # whether a thread is adding up blocks
+        self._failed = False
+
+    def work(self, workspace):
+        """Take blocks until none is left; add up those that are ready."""
+        try:
+            while (block := self._take()) is not None:
+                self.function(block, workspace, block % self.window)
+                if self.reduce is not None and self._finish(block):
+                    self._add_ready()
+        except BaseException:
+            with self._condition:
+                self._failed = True
+                self._condition.notify_all()
+            raise
+
+    def _take(self):
+        """The next block once its slot is free; None when none is left or a
+        thread failed."""
+        with self._condition:
+            if self._failed or self._next == self.n_blocks:
+                return None
+            block, self._next = self._next, self._next + 1
+            if self.reduce is not None:
+                self._condition.wait_for(
+                    lambda: self._failed or self._reduced > block - self.window
+                )
+            return None if self._failed else block
+
+    def _finish(self, block):
+        """Mark ``block`` finished; True when this thread is to add up the
+        ready blocks (no other thread is adding up)."""
+        with self._condition:
+            self._finished[block] = 1
+            if self._reducing:
+                return False  # the thread adding up will reach this block
+            self._reducing = True
+            return True
+
+    def _add_ready(self):
+        """Add up blocks in order while the next one is finished."""
+        block = None
+        while True:
+            with self._condition:
+                if block is not None:
+                    self._reduced += 1
+                    self._condition.notify_all()
+                block = self._reduced
+                if self._failed or block == self.n_blocks or not self._finished[block]:
+                    self._reducing = False
+                    return
+            self.reduce(block, block % self.window)
+
+
 class BlockRunner:
     """Call a function on every row block, on up to ``n_threads`` threads.
 
@@ -64,13 +135,16 @@ class BlockRunner:
 
     Notes
     -----
-    With several threads the blocks go out in waves of ``wave_size``; the
-    threads (the calling one among them) take the blocks of a wave in turn
-    from a shared iterator, so a thread on a faster core takes more of them.
-    Block ``b`` writes into slot ``b % wave_size``, and after each wave
-    ``reduce(b, slot)`` is called for its blocks in block order, on the calling
-    thread. The helper threads run under the calling thread's numpy error
-    state (``np.errstate`` is per thread).
+    With several threads, the threads (the calling one among them) take the
+    blocks in turn, in block order, so a thread on a faster core takes more
+    of them. Block ``b`` writes into slot ``b % wave_size`` and may start
+    only once block ``b - wave_size`` has been added up: at most
+    ``wave_size`` partials are held at a time. ``reduce(b, slot)`` is called
+    for the blocks in block order, one call at a time, by the thread that
+    finished block ``b`` or by one adding up the blocks before it, while
+    the other threads go on with later blocks: no thread waits for the
+    others between blocks. The helper threads run under the calling
+    thread's numpy error state (``np.errstate`` is per thread).
 
     Examples
     --------
@@ -92,8 +166,8 @@ class BlockRunner:
         self._executor = None
 
     def wave_size(self, n_blocks, partial_bytes, blocks_per_thread=4):
-        """Blocks per wave: ``_PARTIALS_BYTES`` of partials, and at least
-        ``blocks_per_thread`` blocks a thread (1 with a single thread)."""
+        """Partials held at a time: ``_PARTIALS_BYTES`` of them, and at least
+        ``blocks_per_thread`` a thread (1 with a single thread)."""
         if min(self.n_threads, n_blocks) == 1:
             return 1
         by_memory = _PARTIALS_BYTES // max(1, int(partial_bytes))
@@ -101,7 +175,7 @@ class BlockRunner:
 
     def run(self, function, workspaces, *, n_blocks, wave_size=1, reduce=None):
         """``function(block, workspace, slot)`` for blocks ``0 .. n_blocks - 1``,
-        then ``reduce(block, slot)`` in block order (see the class notes).
+        and ``reduce(block, slot)`` in block order (see the class notes).
 
         ``workspaces`` holds one workspace per thread; a run uses
         ``min(n_threads, len(workspaces), n_blocks)`` threads.
@@ -115,34 +189,26 @@ class BlockRunner:
             return
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self.n_threads - 1)
-        wave_size = max(1, wave_size)
+        run = _InOrderRun(function, reduce, n_blocks, max(1, wave_size))
         error_state = np.geterr()
 
-        def work(blocks, workspace):
-            # next() on a range iterator is atomic under Python's lock
+        def work(workspace):
             with np.errstate(**error_state):
-                for block in blocks:
-                    function(block, workspace, block % wave_size)
+                run.work(workspace)
 
-        for first in range(0, n_blocks, wave_size):
-            wave = range(first, min(first + wave_size, n_blocks))
-            blocks = iter(wave)
-            helpers = [
-                self._executor.submit(work, blocks, workspace)
-                for workspace in workspaces[1:n_threads]
-            ]
-            try:
-                work(blocks, workspaces[0])
-            finally:
-                # The helpers use the shared buffers: wait for them even when
-                # the calling thread failed, then raise their errors.
-                for helper in helpers:
-                    helper.exception()
+        helpers = [
+            self._executor.submit(work, workspace)
+            for workspace in workspaces[1:n_threads]
+        ]
+        try:
+            run.work(workspaces[0])
+        finally:
+            # The helpers use the shared buffers: wait for them even when
+            # the calling thread failed, then raise their errors.
             for helper in helpers:
-                helper.result()
-            if reduce is not None:
-                for block in wave:
-                    reduce(block, block % wave_size)
+                helper.exception()
+        for helper in helpers:
+            helper.result()
 
     def close(self):
         """Stop the helper threads (if any); the runner can still be used."""

@@ -292,3 +292,68 @@ def test_close_stops_the_pool_and_the_runner_can_run_again():
     runner.run(function, [0, 1], n_blocks=10, wave_size=10)
     runner.close()
     assert seen == collections.Counter({block: 2 for block in range(10)})
+
+
+# ------------------------------------------------- adding up on the workers
+def test_blocks_are_added_up_one_at_a_time_on_any_thread():
+    """No wave barrier: a helper adds up blocks while the calling thread works,
+    never two reduce calls at once, and a block starts only once the block
+    ``wave_size`` before it has been added up (its slot is free)."""
+    main = threading.get_ident()
+    wave_size, n_blocks = 4, 40
+    lock = threading.Lock()
+    reducing = threading.Lock()
+    reduced, reducers, errors = [], set(), []
+
+    def function(block, workspace, slot):
+        with lock:
+            if block >= wave_size and len(reduced) <= block - wave_size:
+                errors.append(f"block {block} started before its slot was free")
+        time.sleep(0.01 if threading.get_ident() == main else 0.001)
+
+    def reduce(block, slot):
+        if not reducing.acquire(blocking=False):
+            errors.append("two reduce calls at once")
+            return
+        try:
+            reducers.add(threading.get_ident())
+            time.sleep(0.0005)
+            with lock:
+                reduced.append(block)
+        finally:
+            reducing.release()
+
+    with BlockRunner(3) as runner:
+        runner.run(
+            function, [0, 1, 2], n_blocks=n_blocks, wave_size=wave_size, reduce=reduce
+        )
+    assert errors == []
+    assert reduced == list(range(n_blocks))
+    assert reducers - {main}  # helpers added up blocks too
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+def test_an_error_in_reduce_stops_the_run(n_threads):
+    """Whichever thread adds up the failing block raises; the others stop."""
+    tracker = _Tracker()
+
+    def function(block, workspace, slot):
+        tracker.enter()
+        try:
+            time.sleep(0.001)
+        finally:
+            tracker.leave()
+
+    def reduce(block, slot):
+        if block == 5:
+            raise ArithmeticError(f"reduce of block {block} failed")
+
+    with BlockRunner(n_threads) as runner:
+        workspaces = list(range(n_threads))
+        with pytest.raises(ArithmeticError, match="failed"):
+            runner.run(function, workspaces, n_blocks=200, wave_size=3, reduce=reduce)
+        assert tracker.running == 0
+        assert tracker.started < 200  # the other threads stopped early
+        seen = []
+        runner.run(lambda block, w, s: seen.append(block), [0], n_blocks=3)
+        assert seen == [0, 1, 2]
