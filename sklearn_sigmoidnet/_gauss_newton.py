@@ -127,10 +127,10 @@ class NormalEquations:
             _JacobianWorkspace(workspace, rows, layout, data.dtype)
             for workspace in workspaces
         ]
-        self.wave_size = runner.wave_size(len(self.blocks), 8 * P * (P + 1), 2)
-        self.JtJ = np.empty((self.wave_size, P, P))
-        self.Jtr = np.empty((self.wave_size, P))
-        self.squared = np.empty(self.wave_size)
+        self.n_slots = runner.n_slots(len(self.blocks), 8 * P * (P + 1), 2)
+        self.JtJ = np.empty((self.n_slots, P, P))
+        self.Jtr = np.empty((self.n_slots, P))
+        self.squared = np.empty(self.n_slots)
         # The sum of the slots' J^T J, laid out like them: adding a C-ordered
         # slot into the caller's Fortran-ordered J^T J strides across memory
         # and takes several times as long.
@@ -185,7 +185,7 @@ class NormalEquations:
             ),
             self.workspaces,
             n_blocks=len(self.blocks),
-            wave_size=self.wave_size,
+            n_slots=self.n_slots,
             reduce=add,
         )
         JtJ[...] = total

@@ -196,8 +196,8 @@ class NetworkKernel:
         theta = np.asarray(theta)
         if self._gradients is None:
             size = GradientPartials.partial_size(self.layout) * self.dtype.itemsize
-            wave = self.runner.wave_size(self.n_blocks, size)
-            self._gradients = GradientPartials(self.layout, self.dtype, wave)
+            n_slots = self.runner.n_slots(self.n_blocks, size)
+            self._gradients = GradientPartials(self.layout, self.dtype, n_slots)
         partials = self._gradients
         partials.total[...] = 0.0
         with _overflow_is_handled():
@@ -210,7 +210,7 @@ class NetworkKernel:
                     ),
                     self._workspaces,
                     n_blocks=self.n_blocks,
-                    wave_size=partials.partials.shape[0],
+                    n_slots=partials.partials.shape[0],
                     reduce=lambda block, slot: partials.add(slot),
                 )
             if gradient is None:

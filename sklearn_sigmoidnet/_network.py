@@ -101,18 +101,18 @@ def backward_weights(layout, theta, dtype):
 
 
 class GradientPartials:
-    """The partial gradients of a wave of blocks, and their sum.
+    """The partial gradients of the blocks in flight (one slot each), and their sum.
 
     A partial is laid out for ``[T, 1]``: W1's part has the constant unit's
     column too (``(n_features + 1) x (n_hidden + 1)``), dropped at the end,
     followed by W2's part.
     """
 
-    def __init__(self, layout, dtype, wave_size):
+    def __init__(self, layout, dtype, n_slots):
         self.layout = layout
         self.size1 = (layout.n_features + 1) * (layout.n_hidden + 1)
         self.size = self.partial_size(layout)
-        self.partials = np.empty((wave_size, self.size), dtype=dtype)
+        self.partials = np.empty((n_slots, self.size), dtype=dtype)
         self.slots = [self.unpack(partial) for partial in self.partials]
         self.total = np.empty(self.size, dtype=dtype)
 

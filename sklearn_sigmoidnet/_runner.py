@@ -137,9 +137,9 @@ class BlockRunner:
     -----
     With several threads, the threads (the calling one among them) take the
     blocks in turn, in block order, so a thread on a faster core takes more
-    of them. Block ``b`` writes into slot ``b % wave_size`` and may start
-    only once block ``b - wave_size`` has been added up: at most
-    ``wave_size`` partials are held at a time. ``reduce(b, slot)`` is called
+    of them. Block ``b`` writes into slot ``b % n_slots`` and may start
+    only once block ``b - n_slots`` has been added up: at most
+    ``n_slots`` partials are held at a time. ``reduce(b, slot)`` is called
     for the blocks in block order, one call at a time, by the thread that
     finished block ``b`` or by one adding up the blocks before it, while
     the other threads go on with later blocks: no thread waits for the
@@ -156,7 +156,7 @@ class BlockRunner:
     >>> def add(block, slot):
     ...     total[0] += partials[slot]
     >>> with BlockRunner(n_threads=2) as runner:
-    ...     runner.run(work, [None, None], n_blocks=10, wave_size=3, reduce=add)
+    ...     runner.run(work, [None, None], n_blocks=10, n_slots=3, reduce=add)
     >>> float(total[0])
     285.0
     """
@@ -165,7 +165,7 @@ class BlockRunner:
         self.n_threads = max(1, int(n_threads))
         self._executor = None
 
-    def wave_size(self, n_blocks, partial_bytes, blocks_per_thread=4):
+    def n_slots(self, n_blocks, partial_bytes, blocks_per_thread=4):
         """Partials held at a time: ``_PARTIALS_BYTES`` of them, and at least
         ``blocks_per_thread`` a thread (1 with a single thread)."""
         if min(self.n_threads, n_blocks) == 1:
@@ -173,7 +173,7 @@ class BlockRunner:
         by_memory = _PARTIALS_BYTES // max(1, int(partial_bytes))
         return min(n_blocks, max(blocks_per_thread * self.n_threads, by_memory))
 
-    def run(self, function, workspaces, *, n_blocks, wave_size=1, reduce=None):
+    def run(self, function, workspaces, *, n_blocks, n_slots=1, reduce=None):
         """``function(block, workspace, slot)`` for blocks ``0 .. n_blocks - 1``,
         and ``reduce(block, slot)`` in block order (see the class notes).
 
@@ -189,7 +189,7 @@ class BlockRunner:
             return
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self.n_threads - 1)
-        run = _InOrderRun(function, reduce, n_blocks, max(1, wave_size))
+        run = _InOrderRun(function, reduce, n_blocks, max(1, n_slots))
         error_state = np.geterr()
 
         def work(workspace):

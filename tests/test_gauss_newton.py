@@ -168,7 +168,7 @@ def test_normal_equations_bits_for_1_2_3_threads(
             for _ in range(2):
                 results.append(_normal_equations(kernel, theta))
             equations = kernel._normal_equations
-            n_waves = -(-len(equations.blocks) // equations.wave_size)
+            n_waves = -(-len(equations.blocks) // equations.n_slots)
             if n_threads > 1:
                 assert n_waves == 1 if one_wave else n_waves > 1
     for loss, JtJ, Jtr in results[1:]:

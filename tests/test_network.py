@@ -233,7 +233,7 @@ def test_folded_weights():
 
 def test_gradient_partials_add_in_place():
     layout = ParameterLayout(2, 3, 2)
-    partials = GradientPartials(layout, np.float64, wave_size=3)
+    partials = GradientPartials(layout, np.float64, n_slots=3)
     assert partials.size == GradientPartials.partial_size(layout) == 3 * 4 + 4 * 2
     grad1, grad2 = partials.slots[1]
     assert grad1.shape == (3, 4) and grad2.shape == (4, 2)

@@ -74,9 +74,9 @@ def test_a_kernels_blocks_do_not_depend_on_its_threads():
 class _Recorder:
     """A block function and a reduce that check the runner's promises."""
 
-    def __init__(self, n_blocks, wave_size, n_workspaces):
+    def __init__(self, n_blocks, n_slots, n_workspaces):
         self.calls = collections.Counter()
-        self.slots = np.full(max(1, wave_size), -1)
+        self.slots = np.full(max(1, n_slots), -1)
         self.reduced = []
         self.threads = set()
         self.busy = [threading.Lock() for _ in range(n_workspaces)]
@@ -104,10 +104,10 @@ class _Recorder:
 
 
 @pytest.mark.parametrize("n_threads", [1, 2, 3])
-@pytest.mark.parametrize("wave_size", [1, 2, 3, 7, 40, 100])
-def test_every_block_once_and_reduced_in_block_order(n_threads, wave_size):
+@pytest.mark.parametrize("n_slots", [1, 2, 3, 7, 40, 100])
+def test_every_block_once_and_reduced_in_block_order(n_threads, n_slots):
     n_blocks = 40
-    recorder = _Recorder(n_blocks, wave_size, n_threads)
+    recorder = _Recorder(n_blocks, n_slots, n_threads)
     with BlockRunner(n_threads) as runner:
         for _ in range(2):  # the pool is reused between runs
             recorder.calls.clear()
@@ -116,7 +116,7 @@ def test_every_block_once_and_reduced_in_block_order(n_threads, wave_size):
                 recorder.function,
                 list(range(n_threads)),
                 n_blocks=n_blocks,
-                wave_size=wave_size,
+                n_slots=n_slots,
                 reduce=recorder.reduce,
             )
             assert recorder.errors == []
@@ -131,7 +131,7 @@ def test_threads_are_limited_by_workspaces_and_blocks():
     recorder = _Recorder(30, 30, 4)
     with BlockRunner(4) as runner:
         runner.run(
-            recorder.function, [0, 1], n_blocks=30, wave_size=30, reduce=None
+            recorder.function, [0, 1], n_blocks=30, n_slots=30, reduce=None
         )  # two workspaces: two threads at most
         assert len(recorder.threads) <= 2
         recorder.threads.clear()
@@ -141,24 +141,24 @@ def test_threads_are_limited_by_workspaces_and_blocks():
     assert recorder.errors == []
 
 
-def test_wave_size():
-    assert BlockRunner(1).wave_size(100, partial_bytes=8) == 1
-    assert BlockRunner(4).wave_size(1, partial_bytes=8) == 1
+def test_n_slots():
+    assert BlockRunner(1).n_slots(100, partial_bytes=8) == 1
+    assert BlockRunner(4).n_slots(1, partial_bytes=8) == 1
     runner = BlockRunner(3)
     # memory allows every block of the run in one wave
-    assert runner.wave_size(50, partial_bytes=1000) == 50
+    assert runner.n_slots(50, partial_bytes=1000) == 50
     # memory allows 4 blocks; at least blocks_per_thread a thread
-    assert runner.wave_size(50, partial_bytes=_PARTIALS_BYTES // 4) == 12
-    assert runner.wave_size(50, _PARTIALS_BYTES // 4, blocks_per_thread=2) == 6
-    assert runner.wave_size(50, _PARTIALS_BYTES // 20) == 20
+    assert runner.n_slots(50, partial_bytes=_PARTIALS_BYTES // 4) == 12
+    assert runner.n_slots(50, _PARTIALS_BYTES // 4, blocks_per_thread=2) == 6
+    assert runner.n_slots(50, _PARTIALS_BYTES // 20) == 20
     assert BlockRunner(0).n_threads == 1
 
 
 def test_the_docstring_sum_for_every_wave_and_thread_count():
     values = np.arange(10.0)
     for n_threads in (1, 2, 3):
-        for wave_size in (1, 3, 10):
-            partials, total = np.empty(wave_size), [0.0]
+        for n_slots in (1, 3, 10):
+            partials, total = np.empty(n_slots), [0.0]
 
             def work(block, workspace, slot, partials=partials):
                 partials[slot] = values[block] ** 2
@@ -167,9 +167,7 @@ def test_the_docstring_sum_for_every_wave_and_thread_count():
                 total[0] += partials[slot]
 
             with BlockRunner(n_threads) as runner:
-                runner.run(
-                    work, [None] * 3, n_blocks=10, wave_size=wave_size, reduce=add
-                )
+                runner.run(work, [None] * 3, n_blocks=10, n_slots=n_slots, reduce=add)
             assert total[0] == 285.0
 
 
@@ -210,7 +208,7 @@ def test_an_error_in_a_helper_thread_propagates_after_the_wave_stops():
 
     with BlockRunner(2) as runner:
         with pytest.raises(RuntimeError, match="failed"):
-            runner.run(function, [0, 1], n_blocks=20, wave_size=20)
+            runner.run(function, [0, 1], n_blocks=20, n_slots=20)
         assert tracker.running == 0  # no work left running
         started = tracker.started
         time.sleep(0.05)
@@ -242,7 +240,7 @@ def test_an_error_in_the_calling_thread_waits_for_the_helpers():
 
     with BlockRunner(3) as runner:
         with pytest.raises(ValueError, match="calling thread failed"):
-            runner.run(function, [0, 1, 2], n_blocks=6, wave_size=6)
+            runner.run(function, [0, 1, 2], n_blocks=6, n_slots=6)
         assert tracker.running == 0
         assert finished  # the helpers' blocks ran to their end
 
@@ -259,7 +257,7 @@ def test_the_callers_errstate_reaches_the_helper_threads():
     with BlockRunner(3) as runner:
         with np.errstate(over="raise", divide="ignore", invalid="warn", under="call"):
             expected = np.geterr()
-            runner.run(function, [0, 1, 2], n_blocks=60, wave_size=10)
+            runner.run(function, [0, 1, 2], n_blocks=60, n_slots=10)
         assert len(states) > 1  # helpers took part
         for recorded in states.values():
             assert all(state == expected for state in recorded)
@@ -270,9 +268,9 @@ def test_the_callers_errstate_reaches_the_helper_threads():
 
         with np.errstate(over="raise"):
             with pytest.raises(FloatingPointError):
-                runner.run(overflow, [0, 1, 2], n_blocks=30, wave_size=30)
+                runner.run(overflow, [0, 1, 2], n_blocks=30, n_slots=30)
         with np.errstate(over="ignore"):
-            runner.run(overflow, [0, 1, 2], n_blocks=30, wave_size=30)
+            runner.run(overflow, [0, 1, 2], n_blocks=30, n_slots=30)
 
 
 def test_close_stops_the_pool_and_the_runner_can_run_again():
@@ -284,12 +282,12 @@ def test_close_stops_the_pool_and_the_runner_can_run_again():
         with lock:
             seen[block] += 1
 
-    runner.run(function, [0, 1], n_blocks=10, wave_size=10)
+    runner.run(function, [0, 1], n_blocks=10, n_slots=10)
     executor = runner._executor
     assert executor is not None
     runner.close()
     assert runner._executor is None and executor._shutdown
-    runner.run(function, [0, 1], n_blocks=10, wave_size=10)
+    runner.run(function, [0, 1], n_blocks=10, n_slots=10)
     runner.close()
     assert seen == collections.Counter({block: 2 for block in range(10)})
 
@@ -298,16 +296,16 @@ def test_close_stops_the_pool_and_the_runner_can_run_again():
 def test_blocks_are_added_up_one_at_a_time_on_any_thread():
     """No wave barrier: a helper adds up blocks while the calling thread works,
     never two reduce calls at once, and a block starts only once the block
-    ``wave_size`` before it has been added up (its slot is free)."""
+    ``n_slots`` before it has been added up (its slot is free)."""
     main = threading.get_ident()
-    wave_size, n_blocks = 4, 40
+    n_slots, n_blocks = 4, 40
     lock = threading.Lock()
     reducing = threading.Lock()
     reduced, reducers, errors = [], set(), []
 
     def function(block, workspace, slot):
         with lock:
-            if block >= wave_size and len(reduced) <= block - wave_size:
+            if block >= n_slots and len(reduced) <= block - n_slots:
                 errors.append(f"block {block} started before its slot was free")
         time.sleep(0.01 if threading.get_ident() == main else 0.001)
 
@@ -325,7 +323,7 @@ def test_blocks_are_added_up_one_at_a_time_on_any_thread():
 
     with BlockRunner(3) as runner:
         runner.run(
-            function, [0, 1, 2], n_blocks=n_blocks, wave_size=wave_size, reduce=reduce
+            function, [0, 1, 2], n_blocks=n_blocks, n_slots=n_slots, reduce=reduce
         )
     assert errors == []
     assert reduced == list(range(n_blocks))
@@ -351,7 +349,7 @@ def test_an_error_in_reduce_stops_the_run(n_threads):
     with BlockRunner(n_threads) as runner:
         workspaces = list(range(n_threads))
         with pytest.raises(ArithmeticError, match="failed"):
-            runner.run(function, workspaces, n_blocks=200, wave_size=3, reduce=reduce)
+            runner.run(function, workspaces, n_blocks=200, n_slots=3, reduce=reduce)
         assert tracker.running == 0
         assert tracker.started < 200  # the other threads stopped early
         seen = []
