@@ -102,8 +102,10 @@ class _RestartTasks:
         if self.task is None:
             return False
         theta = theta.copy()  # the solver may update its array in place
+        # ended once, whatever the hooks raise (an interrupt ends the run)
+        iteration_task, self.iteration = self.iteration, None
         try:
-            stop = self._call(self.iteration.call_on_fit_task_end, theta)
+            stop = self._call(iteration_task.call_on_fit_task_end, theta)
             self.iteration = self._begin_iteration(theta)
         except Exception as error:
             if hasattr(error, "add_note"):  # Python >= 3.11
@@ -120,6 +122,7 @@ class _RestartTasks:
         if self.task is None:
             return
         # the iteration begun last never ran: end it as an empty task
-        self.iteration.call_on_fit_task_end(estimator=self.tasks.estimator)
+        if self.iteration is not None:
+            self.iteration.call_on_fit_task_end(estimator=self.tasks.estimator)
         self._call(self.task.call_on_fit_task_end, theta)
         self.task = None

@@ -36,7 +36,7 @@ _HESSIAN_MAX_PARAMETERS = 4000
 _HESSIAN_MAX_WORK = 2.5e9
 # solver="auto" picks Levenberg-Marquardt (with alpha="auto") up to this much
 # work per Gauss-Newton matrix, n_samples * n_weights^2.
-_AUTO_LM_MAX_WORK = 2.5e7
+_AUTO_LM_MAX_WORK = 1e8
 
 
 # what scikit-learn's fit context needs after a fit, to tear the callbacks down
@@ -87,7 +87,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     solver : {"auto", "lbfgs", "gd", "lm"}, default="auto"
         ``"auto"``: ``"lm"`` with ``alpha="auto"`` on small problems (``n_samples
-        * n_weights**2`` at most 2.5e7, e.g. 1,700 rows at 10 features and 10
+        * n_weights**2`` at most 1e8, e.g. 6,800 rows at 10 features and 10
         hidden units), where its evidence update after every step is the most
         reliable; ``"lbfgs"`` otherwise. ``solver_`` says which ran.
         ``"lbfgs"``: SciPy's L-BFGS-B on the flat parameter vector.
@@ -193,9 +193,11 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         Start from the previous fit's weights and keep its target mapping;
         ``loss_curve_``, ``n_iter_`` and ``validation_scores_`` continue, and
         each fit runs up to ``max_iter`` more iterations. ``solver="gd"``
-        carries its velocity, so two fits of ``max_iter=5`` equal one of 10;
-        ``"lbfgs"`` and ``"lm"`` restart from the weights (L-BFGS's curvature
-        pairs and LM's damping start afresh).
+        carries its velocity and learning rate, so with a float ``alpha`` two
+        fits of ``max_iter=5`` equal one of 10 (with ``alpha="auto"`` the
+        evidence updates restart with each fit); ``"lbfgs"`` and ``"lm"``
+        restart from the weights (L-BFGS's curvature pairs and LM's damping
+        start afresh).
 
     verbose : bool, default=False
         Print iteration, loss, validation score (with early stopping) and
@@ -231,11 +233,13 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         Feature names seen in ``fit``, when X has string column names.
     validation_scores_ : list of float or None
         Weighted R^2 on the held-out samples when ``early_stopping=True``
-        (None otherwise): ``validation_scores_[i]`` after ``i`` iterations,
-        ``[0]`` for the initial weights, so the list is never empty and has
-        ``n_iter_ + 1`` entries.
+        (None otherwise): ``[0]`` for the initial weights, then one per
+        iteration, so the list is never empty (``n_iter_ + 1`` entries, unless
+        ``warm_start`` switched early stopping on between fits). ``warm_start``
+        fits append to it.
     best_validation_score_ : float or None
-        The best of ``validation_scores_`` (its weights are the ones kept).
+        The best score of the last fit, the weights it started from
+        included, on its held-out samples (its weights are the ones kept).
     target_min_ : ndarray of shape (n_outputs,)
         Smallest target among the samples of non-zero weight; it maps to the
         low end of ``target_range``.
@@ -532,8 +536,8 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, incremental):
         """The one path of :meth:`fit` and :meth:`partial_fit`. A fit that
-        raises (bad input, an interrupt before the first loss, a callback)
-        leaves the estimator as it was."""
+        raises (bad input, an interrupt before the first loss, a callback, a
+        warning turned into an error) leaves the estimator as it was."""
         before = dict(self.__dict__)
         try:
             return self._fit_unguarded(X, y, sample_weight, incremental)
@@ -550,6 +554,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     def _fit_unguarded(self, X, y, sample_weight, incremental):
         problem = self._problem(X, y, sample_weight, incremental)
+        tasks, interrupted = None, False
         with problem.kernel, blas_single_threaded():
             if incremental:
                 start = next(self._starting_points(problem.layout, problem.continuing))
@@ -559,15 +564,15 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 self.validation_scores_ = self.best_validation_score_ = None
             else:
                 tasks = self._fit_tasks(problem)
-                run = self._restarts(problem, tasks)
+                run, interrupted = self._restarts(problem, tasks)
         mapping = problem.mapping
         self._set_theta(run.theta, problem.dtype)
         self._target_mapping = mapping
         self.target_min_, self.target_max_ = mapping.y_min, mapping.y_max
         self._record(run, problem.continuing)
-        self._warn_about(run.result, incremental)
-        if not incremental:
+        if tasks is not None:
             tasks.end(run.theta)
+        self._warn_about(run.result, incremental, interrupted)
         return self
 
     def _problem(self, X, y, sample_weight, incremental):
@@ -636,15 +641,20 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         return FitTasks(self, X, y, sample_weight, n_restarts, reconstruct)
 
     def _restarts(self, problem, tasks):
-        """Every restart's run; the best one, with the posterior recorded."""
-        runs = [
-            self._run(problem, theta, tasks)
-            for theta in self._starting_points(problem.layout, problem.continuing)
-        ]
+        """Every restart's run: the best one, with the posterior recorded, and
+        whether another run was interrupted (the restarts after it skipped)."""
+        runs = []
+        for theta in self._starting_points(problem.layout, problem.continuing):
+            # every restart from the same penalty (alpha="auto" moves it)
+            problem.kernel.set_alpha(self._initial_alpha(problem.continuing))
+            runs.append(self._run(problem, theta, tasks))
+            if runs[-1].result.stopped_by == "interrupted":
+                break  # Ctrl-C ends the fit, not only this restart
         run = self._best(runs)
         self.restart_losses_ = [r.loss for r in runs]
         self._record_posterior(problem.kernel, run, problem.mapping)
-        return run
+        interrupted = runs[-1].result.stopped_by == "interrupted"
+        return run, interrupted and runs[-1] is not run
 
     def _starting_points(self, layout, continuing):
         """The initial weights of each restart (the fitted ones to continue)."""
@@ -672,7 +682,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             return restart(iteration, theta, loss) or early_stop
 
         with monitor:
-            monitor.start(theta, self._previous_best_score(problem.continuing))
+            monitor.start(theta, record=not self._scores_go_on(problem.continuing))
             result, regulariser = train(
                 self, kernel, objective, theta, callback, self.n_outputs_, gd_state
             )
@@ -691,23 +701,27 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         return _Run(theta, loss, result, monitor, regulariser, alpha, gd_state)
 
     def _gd_state(self, objective, theta, continuing):
-        """Gradient descent's state: the velocity and the loss a step may not
-        exceed (that of the weights training started from). ``warm_start``
-        and ``partial_fit`` carry it over, so that calls continue one run."""
+        """Gradient descent's state: the velocity, the loss a step may not
+        exceed (that of the weights training started from) and the learning
+        rate after any halvings. ``warm_start`` and ``partial_fit`` carry it
+        over, so that calls continue one run (a changed ``learning_rate``
+        starts afresh from the new one)."""
         velocity = getattr(self, "_gd_velocity", None) if continuing else None
         if velocity is not None:
-            return {"velocity": velocity.copy(), "loss_ceiling": self._gd_loss_ceiling}
+            state = {"velocity": velocity.copy(), "loss_ceiling": self._gd_loss_ceiling}
+            if self._gd_learning_rate_given == self.learning_rate:
+                state["learning_rate"] = self._gd_learning_rate_reached
+            return state
         return {
             "velocity": np.zeros(objective.n_parameters),
             "loss_ceiling": float(objective.loss(theta)),
         }
 
-    def _previous_best_score(self, continuing):
-        """With ``warm_start`` and early stopping: the best validation score
-        so far (its weights are the fitted ones), else None."""
-        if not (continuing and self.early_stopping):
-            return None
-        return getattr(self, "best_validation_score_", None)
+    def _scores_go_on(self, continuing):
+        """Whether this fit's validation scores continue the last fit's list
+        (``warm_start`` after a fit with early stopping): then the score of
+        the weights it starts from is not recorded again."""
+        return continuing and getattr(self, "validation_scores_", None) is not None
 
     def _best(self, runs):
         """The run kept: the best validation score with early stopping, else
@@ -722,16 +736,18 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """partial_fit's one gradient step, continuing gradient descent's
         state (of earlier calls, or of a ``solver="gd"`` fit)."""
         gd_state = self._gd_state(objective, theta, continuing)
+        options = dict(gd_state)
         result = gradient_descent(
             objective,
             theta,
             max_iter=1,
             tol=0.0,
-            learning_rate=self.learning_rate,
+            learning_rate=options.pop("learning_rate", self.learning_rate),
             momentum=self.momentum,
             n_iter_no_change=1,
-            **gd_state,
+            **options,
         )
+        gd_state["learning_rate"] = result.state["learning_rate"]
         return _Run(result.theta, result.loss, result, None, None, None, gd_state)
 
     def _training_kernel(
@@ -756,8 +772,8 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     def _initial_alpha(self, continuing):
         """The penalty to start from: ``alpha``; with ``alpha="auto"`` the last
-        fit's ``alpha_`` when continuing (warm start, partial_fit), else 0.01
-        for every group."""
+        fit's ``alpha_`` when continuing (warm start, partial_fit) a fit that
+        had ``alpha="auto"`` too, else 0.01 for every group."""
         if self.alpha != "auto":
             return self.alpha
         previous = getattr(self, "alpha_", None) if continuing else None
@@ -807,6 +823,8 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             state["velocity"],
             state["loss_ceiling"],
         )
+        self._gd_learning_rate_given = self.learning_rate
+        self._gd_learning_rate_reached = state.get("learning_rate", self.learning_rate)
         if run.monitor is None:  # partial_fit: one step
             self._continue_curves(result.loss_curve[-1:], None, continuing)
             self.loss_ = result.loss
@@ -879,7 +897,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             sse = max(2 * S * run.loss - penalty, 0.0)
         return sse / max(n_observations - P, 1.0)
 
-    def _warn_about(self, result, incremental):
+    def _warn_about(self, result, incremental, interrupted_restart=False):
         # 6: _warn_about, _fit_unguarded, _fit, fit, scikit-learn's _fit_context,
         # the caller
         for note in result.notes:
@@ -908,6 +926,13 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             warnings.warn(
                 "Training interrupted by the user: the weights of the last "
                 f"completed iteration ({result.n_iter}) are kept.",
+                UserWarning,
+                stacklevel=6,
+            )
+        if interrupted_restart:
+            warnings.warn(
+                "Training interrupted by the user: the restarts after the "
+                "interrupted one were skipped, and the best run is kept.",
                 UserWarning,
                 stacklevel=6,
             )

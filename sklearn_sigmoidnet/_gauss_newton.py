@@ -110,7 +110,9 @@ class NormalEquations:
     workspaces : list of Workspace
         The kernel's per-thread network buffers.
     penalty : tuple
-        ``(alpha / S, mask of the penalised weights)``.
+        ``(scale, weights)``: the penalty of parameter ``i`` is ``scale *
+        weights[i]`` (``alpha / S`` and the 0-1 mask of the penalised weights
+        for a float alpha; ``1 / S`` and each parameter's penalty for three).
     """
 
     def __init__(self, data, layout, runner, workspaces, penalty):

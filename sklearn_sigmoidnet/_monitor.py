@@ -50,18 +50,18 @@ class TrainingMonitor:
             X, self.Y, self.weights = validation
             self.kernel = NetworkKernel(X, layout=layout, n_threads=n_threads)
 
-    def start(self, theta, previous_best=None):
-        """Before the first iteration: score the initial weights, so that a
-        run whose first step fails still has a best score and weights; or,
-        continuing a fit (``warm_start``), take up its best score, whose
-        weights ``theta`` are."""
+    def start(self, theta, record=True):
+        """Before the first iteration: score the initial weights (on this
+        fit's held-out samples), so that a run whose first step fails still
+        has a best score and weights. ``record=False`` (a ``warm_start`` fit
+        whose scores go on from the last one's): the score is the one to
+        beat, not an entry of ``validation_scores``."""
         if self.kernel is None:
             return
-        if previous_best is None:
-            self._score(theta)
-            self.no_improvement = 0
-        else:
-            self.best_score, self.best_theta = previous_best, theta.copy()
+        self._score(theta)
+        self.no_improvement = 0
+        if not record:
+            self.validation_scores.pop()
 
     def _score(self, theta):
         """Validation R^2 at ``theta``; True when patience has run out."""

@@ -253,20 +253,21 @@ def finish_gradient(partials, theta, gradient, *, scale, W2_backward, penalty):
     # [Z, 1]^T delta_O from [T, 1]^T delta_O, Z = (1 + T)/2                  (7)
     grad2[:-1] += grad2[-1]
     grad2[:-1] *= 0.5
-    alpha_over_S, penalty_mask = penalty
-    if alpha_over_S:
-        gradient += alpha_over_S * (theta * penalty_mask)
+    penalty_scale, penalty_weights = penalty  # (alpha/S, 0-1 mask) or (1/S, penalties)
+    if penalty_scale:
+        gradient += penalty_scale * (theta * penalty_weights)
     return gradient
 
 
-def total_loss(partial_losses, theta, penalty_mask, *, weight_sum, weighted, alpha):
+def total_loss(partial_losses, theta, penalty_weights, *, weight_sum, weighted, alpha):
     """Loss (1) plus the penalty from the blocks' partial sums ``4 sum R^2``."""
     squared_error = 0.25 * float(np.sum(partial_losses))
     if not weighted:
         squared_error /= weight_sum
     penalty = 0.0
     if alpha:  # (0 * inf would be NaN for weights whose squares overflow)
-        # the mask: 0-1, or each parameter's penalty (then alpha = 1)
-        penalised = theta * penalty_mask
+        # penalty_weights: the 0-1 mask (alpha a float), or each parameter's
+        # penalty (alpha = 1)
+        penalised = theta * penalty_weights
         penalty = 0.5 * alpha / weight_sum * float(np.vdot(penalised, theta))
     return 0.5 * squared_error + penalty

@@ -18,6 +18,7 @@ from .solvers import (
     lbfgs,
     levenberg_marquardt,
 )
+from .solvers._gradient_descent import halving_note
 
 __all__ = [
     "INITIAL_AUTO_ALPHA",
@@ -49,15 +50,21 @@ def _solver_call(
         return lbfgs(objective, theta, max_fun=estimator.max_fun, **common)
     if estimator.solver_ == "lm":
         return levenberg_marquardt(objective, theta, after_step=after_step, **common)
-    return gradient_descent(
+    # gd_state: the velocity, the loss ceiling and the learning rate reached
+    state = dict(gd_state or {})
+    learning_rate = state.pop("learning_rate", estimator.learning_rate)
+    result = gradient_descent(
         objective,
         theta,
-        learning_rate=estimator.learning_rate,
+        learning_rate=learning_rate,
         momentum=estimator.momentum,
         n_iter_no_change=estimator.n_iter_no_change,
-        **(gd_state or {}),
+        **state,
         **common,
     )
+    if gd_state is not None:
+        gd_state["learning_rate"] = result.state["learning_rate"]
+    return result
 
 
 def _chunks_with_evidence(estimator, objective, theta, callback, regulariser, gd_state):
@@ -65,7 +72,8 @@ def _chunks_with_evidence(estimator, objective, theta, callback, regulariser, gd
     update after each chunk, until alpha settles (and the chunk converged) or
     ``max_iter`` is spent. Gradient descent's velocity starts from zero at
     each new alpha."""
-    curve, n_iter, notes = [], 0, []
+    curve, n_iter = [], 0
+    start_rate = None if gd_state is None else gd_state.get("learning_rate")
 
     def offset_callback(iteration, theta, loss):
         return callback(n_iter + iteration, theta, loss)
@@ -77,7 +85,6 @@ def _chunks_with_evidence(estimator, objective, theta, callback, regulariser, gd
             estimator, objective, theta, offset_callback, budget, gd_state=gd_state
         )
         curve += result.loss_curve
-        notes += result.notes
         n_iter += result.n_iter
         theta = result.theta
         if result.stopped_by in ("callback", "interrupted", "diverged"):
@@ -100,6 +107,11 @@ def _chunks_with_evidence(estimator, objective, theta, callback, regulariser, gd
             break
     # the weights and loss are those of the last chunk, at its penalty
     regulariser.kernel.set_alpha(trained_alpha)
+    notes = []  # one note for the chunks together (their rate carries over)
+    if gd_state is not None:
+        start_rate = start_rate or estimator.learning_rate
+        if gd_state["learning_rate"] < start_rate:
+            notes.append(halving_note(start_rate, gd_state["learning_rate"]))
     return SolverResult(
         theta, result.loss, curve, n_iter, result.stopped_by, result.message, notes
     )

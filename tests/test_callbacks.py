@@ -183,3 +183,26 @@ def test_without_sklearn_callback_everything_else_works():
     )
     assert result.returncode == 0, result.stderr
     assert float(result.stdout) > 0.9
+
+
+class Interrupts(StopAt):
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        self.seen.append(("end", context.task_name, context.task_id))
+        if context.task_name == "iteration" and context.task_id == 1:
+            raise KeyboardInterrupt
+        return False
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_an_interrupt_in_a_hook_ends_each_task_once(friedman, solver):
+    """Ctrl-C while a hook runs: the fit keeps the last completed iteration,
+    as for any interrupt, and no task is ended twice."""
+    X, y, _, _ = friedman
+    interrupts = Interrupts()
+    model = _model(solver, max_iter=20).set_callbacks(interrupts)
+    with pytest.warns(UserWarning, match="interrupted"):
+        model.fit(X, y)
+    ended = [hook[1:] for hook in interrupts.seen if hook[0] == "end"]
+    assert len(ended) == len(set(ended))
+    assert ("iteration", 1) in ended and ("fit", 0) in ended
+    assert model.n_iter_ == 2  # the iteration whose hook was interrupted completed

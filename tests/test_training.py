@@ -9,7 +9,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sklearn_sigmoidnet import NetworkKernel, ParameterLayout, SigmoidMLPRegressor
+from sklearn_sigmoidnet import (
+    NetworkKernel,
+    ParameterLayout,
+    SigmoidMLPRegressor,
+    glorot_uniform,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -185,7 +190,7 @@ def test_return_std_without_the_hessian_says_why():
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_solver_auto_picks_lm_for_small_auto_alpha_problems_only():
-    """n_samples * P^2 <= 2.5e7 with alpha="auto": lm, the same fit as
+    """n_samples * P^2 <= 1e8 with alpha="auto": lm, the same fit as
     solver="lm"; a float alpha, or more rows, or a partial_fit: not lm."""
     rng = np.random.default_rng(11)
     X = rng.normal(size=(300, 4))
@@ -197,9 +202,50 @@ def test_solver_auto_picks_lm_for_small_auto_alpha_problems_only():
     np.testing.assert_array_equal(auto.predict(X), lm.predict(X))
     fixed = SigmoidMLPRegressor(n_hidden=5, alpha=1e-3, max_iter=5).fit(X, y)
     assert fixed.solver_ == "lbfgs"
-    # P = 5*5 + 6 = 31 weights: 26,015 rows * 31^2 > 2.5e7
-    X_large = np.repeat(X, 87, axis=0)[:26015]
-    y_large = np.repeat(y, 87)[:26015]
+    # P = 5*5 + 6 = 31 weights: 104,100 rows * 31^2 > 1e8
+    X_large = np.repeat(X, 347, axis=0)[:104100]
+    y_large = np.repeat(y, 347)[:104100]
     large = SigmoidMLPRegressor(n_hidden=5, max_iter=2).fit(X_large, y_large)
     assert large.solver_ == "lbfgs"
     assert auto.partial_fit(X, y).solver_ == "gd"
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("solver", ["lm", "lbfgs"])
+def test_each_restart_starts_from_the_initial_penalty(solver):
+    """alpha="auto" moves the penalties during a run; the next restart starts
+    from 0.01 again: restart 2 of n_init=2 is the n_init=1 fit from the
+    second draw of initial weights, bit for bit."""
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(120, 3))
+    y = np.tanh(X[:, 0]) + 0.1 * rng.normal(size=120)
+    kwargs = dict(n_hidden=4, solver=solver, max_iter=40)
+    both = SigmoidMLPRegressor(n_init=2, random_state=0, **kwargs).fit(X, y)
+    draws = np.random.RandomState(0)
+    glorot_uniform(ParameterLayout(3, 4, 1), draws)  # the first restart's draw
+    second = SigmoidMLPRegressor(random_state=draws, **kwargs).fit(X, y)
+    assert both.restart_losses_[1] == second.loss_
+
+
+def test_an_interrupt_skips_the_remaining_restarts(monkeypatch):
+    import sklearn_sigmoidnet._kernel as kernel_module
+
+    rng = np.random.default_rng(13)
+    X = rng.normal(size=(80, 3))
+    y = X[:, 0] + 0.1 * rng.normal(size=80)
+    calls = {"n": 0}
+    method = kernel_module.NetworkKernel.loss_gradient
+
+    def interrupting(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 30:  # during the second restart
+            raise KeyboardInterrupt
+        return method(self, *args)
+
+    monkeypatch.setattr(kernel_module.NetworkKernel, "loss_gradient", interrupting)
+    model = SigmoidMLPRegressor(
+        n_hidden=3, solver="lbfgs", alpha=1e-3, max_iter=20, tol=0, n_init=4
+    )
+    with pytest.warns(UserWarning, match="interrupt"):
+        model.fit(X, y)
+    assert len(model.restart_losses_) == 2

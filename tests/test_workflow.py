@@ -187,6 +187,36 @@ def test_warm_start_gd_two_fits_are_one(friedman, momentum):
     np.testing.assert_array_equal(twice.predict(X_test), eleven.predict(X_test))
 
 
+def test_warm_start_gd_carries_a_halved_learning_rate(friedman):
+    """A learning rate gradient descent had to halve: the halved rate carries
+    over, so two fits of 25 are still one of 50, and one warning says so."""
+    X, y, _, _ = friedman
+    kwargs = dict(n_hidden=6, solver="gd", learning_rate=50.0, alpha=1e-4, tol=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        twice = SigmoidMLPRegressor(
+            warm_start=True, max_iter=25, random_state=0, **kwargs
+        )
+        twice.fit(X, y).fit(X, y)
+        once = SigmoidMLPRegressor(max_iter=50, random_state=0, **kwargs).fit(X, y)
+    _assert_same_weights(twice, once)
+    assert twice.loss_curve_ == once.loss_curve_
+    halvings = [str(w.message) for w in caught if "halved it to" in str(w.message)]
+    assert len(halvings) == 2  # the first fit of twice, and once
+    assert halvings[0] == halvings[1]
+
+
+def test_gd_with_auto_alpha_warns_once_about_a_halved_rate(friedman):
+    X, y, _, _ = friedman
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SigmoidMLPRegressor(
+            n_hidden=6, solver="gd", learning_rate=50.0, max_iter=100, random_state=0
+        ).fit(X, y)
+    halvings = [str(w.message) for w in caught if "halved it to" in str(w.message)]
+    assert len(halvings) == 1 and "learning_rate=50.0" in halvings[0]
+
+
 @ignore_convergence
 def test_warm_start_continues_the_validation_scores(noisy):
     """Early stopping over warm starts: one score list (the initial weights
@@ -212,6 +242,37 @@ def test_warm_start_continues_the_validation_scores(noisy):
     assert model.score(X[held_out], y[held_out]) == pytest.approx(
         model.best_validation_score_, abs=1e-9
     )
+
+
+@ignore_convergence
+@pytest.mark.parametrize("solver", ["lbfgs", "gd", "lm"])
+def test_warm_start_early_stopping_judges_new_data_on_its_own_rows(noisy, solver):
+    """A warm fit on other data (here the targets reversed) starts from
+    weights that score badly on the new held-out rows: it is judged against
+    that score, not the last fit's best on other rows, so it moves and keeps
+    the best of its own scores."""
+    X, y = noisy
+    model = SigmoidMLPRegressor(
+        n_hidden=6,
+        solver=solver,
+        alpha=1e-4,
+        max_iter=60,
+        early_stopping=True,
+        warm_start=True,
+        random_state=0,
+    )
+    model.fit(X, y)
+    held_out = _held_out(len(y))
+    old_weights = _weights(model)
+    start_score = model.score(X[held_out], -y[held_out])  # on the new rows
+    assert model.best_validation_score_ > 0.3 > start_score
+    model.fit(X, -y)
+    assert not np.array_equal(_weights(model)[0], old_weights[0])
+    assert model.score(X[held_out], -y[held_out]) == pytest.approx(
+        model.best_validation_score_, abs=1e-9
+    )
+    assert model.best_validation_score_ > start_score
+    assert len(model.validation_scores_) == model.n_iter_ + 1
 
 
 # --------------------------------------------------------------- partial_fit

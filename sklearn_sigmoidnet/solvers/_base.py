@@ -112,6 +112,10 @@ class SolverResult:
     notes : list of str
         What the solver changed on its own account and the caller should
         pass on (gradient descent's backed-off learning rate); usually empty.
+    state : dict
+        What a caller passes back to continue the run where it ended:
+        gradient descent's ``learning_rate`` after any halvings; empty for
+        the other solvers.
     """
 
     theta: np.ndarray
@@ -121,6 +125,7 @@ class SolverResult:
     stopped_by: str = "tol"
     message: str = ""
     notes: list = field(default_factory=list)
+    state: dict = field(default_factory=dict)
 
     @property
     def reached_max_iter(self):

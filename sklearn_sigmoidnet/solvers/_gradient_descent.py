@@ -162,12 +162,19 @@ class _StepSize:
         self.in_a_row = 0
 
     def result(self, iterations, theta, loss, stopped_by, detail=""):
-        """The run's result, with a note when the rate had to be lowered."""
+        """The run's result, with a note when the rate had to be lowered and
+        the rate reached in its ``state``."""
         if self.rate < self.initial and stopped_by != "diverged":
-            self.notes.append(
-                f"learning_rate={self.initial} raised the loss above its starting "
-                "value (or made it non-finite), so gradient descent halved it to "
-                f"{self.rate:.6g}; a learning_rate of at most that avoids the "
-                "undone steps."
-            )
-        return iterations.result(theta, loss, stopped_by, detail)
+            self.notes.append(halving_note(self.initial, self.rate))
+        result = iterations.result(theta, loss, stopped_by, detail)
+        result.state["learning_rate"] = self.rate
+        return result
+
+
+def halving_note(learning_rate, reached):
+    """The note of a run whose ``learning_rate`` was halved to ``reached``."""
+    return (
+        f"learning_rate={learning_rate} raised the loss above its starting "
+        "value (or made it non-finite), so gradient descent halved it to "
+        f"{reached:.6g}; a learning_rate of at most that avoids the undone steps."
+    )
