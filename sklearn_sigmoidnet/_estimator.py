@@ -97,23 +97,15 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         thousand samples and about a thousand weights); it needs a
         P x P matrix for P weights and refuses more than 4000.
 
-    alpha : float or "auto", default="auto"
+    alpha : float, array-like of shape (3,) or "auto", default="auto"
         L2 penalty ``alpha/(2S) (||W1||^2 + ||W2||^2)`` on the non-bias
-        weights, ``S`` the sum of the sample weights. ``"auto"``: Bayesian
-        regularisation (MacKay's evidence framework, as MATLAB's trainbr,
-        with a prior of its own for the input weights, the hidden biases and
-        the output weights): the three penalties are re-estimated from the
-        Gauss-Newton Hessian during the fit (``solver="lm"``: after every
-        accepted step; ``"lbfgs"`` and ``"gd"``: every 20 iterations); see
-        ``alpha_``. ``partial_fit`` steps at the penalties of the last
-        ``fit`` (0.01 before any). The penalty is added to the loss
-        on the network's scale, where y's range ``y_max - y_min`` is squeezed
-        into ``high - low`` of ``target_range``; MLPRegressor adds the same
-        penalty to a loss in y's own units. So the same ``alpha`` weighs
-        ``((y_max - y_min) / (high - low))^2`` times more here: about 100
-        times for standardised y (a range of about 6) and the default range;
-        ``alpha_mlp * ((high - low) / (y_max - y_min))^2`` matches
-        MLPRegressor's ``alpha_mlp``.
+        weights (``S`` the sum of the sample weights), on the network's
+        scale: ``alpha_mlp * ((high - low) / (y_max - y_min))^2`` matches
+        MLPRegressor's ``alpha_mlp``. Three values: one penalty each for the
+        input weights, the hidden biases and the output weights (the form of
+        ``alpha_`` after ``"auto"``). ``"auto"``: Bayesian regularisation, the
+        three re-estimated by MacKay's evidence framework during the fit (see
+        the user guide's Bayesian page).
 
     learning_rate : float, default=0.5
         Step size of ``solver="gd"`` on the loss of eq. (1) itself (not the
@@ -294,7 +286,11 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "solver": [StrOptions({"auto", "lbfgs", "gd", "lm"})],
-        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "alpha": [
+            Interval(Real, 0, None, closed="left"),
+            StrOptions({"auto"}),
+            "array-like",
+        ],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -560,11 +556,16 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 start = next(self._starting_points(problem.layout, problem.continuing))
                 run = self._step(problem.objective, start, problem.continuing)
                 self.alpha_ = problem.kernel.alpha
-                # the weights change: early stopping's scores described the old
+                # the weights change: the scores and the posterior of the last
+                # fit described the old ones
                 self.validation_scores_ = self.best_validation_score_ = None
+                self._posterior_covariance = None
+                self.log_evidence_ = self.n_effective_parameters_ = np.nan
+                self._stepped_by_partial_fit = True
             else:
                 tasks = self._fit_tasks(problem)
                 run, interrupted = self._restarts(problem, tasks)
+                self._stepped_by_partial_fit = False
         mapping = problem.mapping
         self._set_theta(run.theta, problem.dtype)
         self._target_mapping = mapping
@@ -696,7 +697,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 loss = kernel.loss(theta)
         restart.end(theta)
         # the penalty of the loss reported (with alpha="auto", the last one)
-        alpha = float(self.alpha) if regulariser is None else kernel.alpha
+        alpha = self._fixed_alpha() if regulariser is None else kernel.alpha
         monitor.report(result.n_iter, loss)
         return _Run(theta, loss, result, monitor, regulariser, alpha, gd_state)
 
@@ -728,7 +729,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         the highest log evidence (``alpha="auto"``) or the lowest loss."""
         if self.early_stopping:
             return max(runs, key=lambda run: run.monitor.best_score)
-        if self.alpha == "auto":
+        if _is_auto(self.alpha):
             return max(runs, key=_log_evidence)
         return min(runs, key=lambda run: run.loss)
 
@@ -774,12 +775,28 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """The penalty to start from: ``alpha``; with ``alpha="auto"`` the last
         fit's ``alpha_`` when continuing (warm start, partial_fit) a fit that
         had ``alpha="auto"`` too, else 0.01 for every group."""
-        if self.alpha != "auto":
-            return self.alpha
+        if not _is_auto(self.alpha):
+            return self._fixed_alpha()
         previous = getattr(self, "alpha_", None) if continuing else None
         if np.ndim(previous) == 1:  # the penalties of an alpha="auto" fit
             return previous
         return np.full(len(PENALTY_GROUPS), INITIAL_AUTO_ALPHA)
+
+    def _fixed_alpha(self):
+        """A float ``alpha``, or an array-like one as three float penalties."""
+        if np.ndim(self.alpha) == 0:
+            return float(self.alpha)
+        alpha = np.asarray(self.alpha, dtype=np.float64)
+        if alpha.shape != (len(PENALTY_GROUPS),) or not np.all(
+            np.isfinite(alpha) & (alpha >= 0)
+        ):
+            raise ValueError(
+                "alpha must be a non-negative float, 'auto', or "
+                f"{len(PENALTY_GROUPS)} non-negative penalties (for the "
+                f"{', '.join(PENALTY_GROUPS)}, as alpha_ after alpha='auto'); "
+                f"got {self.alpha!r}."
+            )
+        return alpha
 
     def _resolved_solver(self, n_samples, layout, incremental):
         """The solver that runs: ``solver``, or what ``"auto"`` picks."""
@@ -789,7 +806,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             return self.solver
         P = layout.n_parameters
         small = P <= _HESSIAN_MAX_PARAMETERS and n_samples * P**2 <= _AUTO_LM_MAX_WORK
-        return "lm" if self.alpha == "auto" and small else "lbfgs"
+        return "lm" if _is_auto(self.alpha) and small else "lbfgs"
 
     def _check_solver_size(self, layout, incremental):
         """solver="lm" and alpha="auto" need the P x P Gauss-Newton Hessian."""
@@ -799,7 +816,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             name
             for name, needed in (
                 ("solver='lm'", self.solver_ == "lm"),
-                ("alpha='auto'", self.alpha == "auto"),
+                ("alpha='auto'", _is_auto(self.alpha)),
             )
             if needed
         ]
@@ -865,7 +882,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         found = None
         interrupted = run.result.stopped_by == "interrupted"  # stop promptly
         if not interrupted and (
-            self.alpha == "auto"
+            _is_auto(self.alpha)
             or hessian_is_affordable(
                 kernel.n_samples,
                 layout.n_parameters,
@@ -980,6 +997,12 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 dtype=(np.float64, np.float32),
             )
         if return_std and getattr(self, "_posterior_covariance", None) is None:
+            if getattr(self, "_stepped_by_partial_fit", False):
+                raise ValueError(
+                    "return_std=True needs the Gauss-Newton Hessian at the "
+                    "current weights, which partial_fit set without computing "
+                    "it. Call fit for predictive standard deviations."
+                )
             raise ValueError(
                 "return_std=True needs the Gauss-Newton Hessian of the fit, which "
                 f"was not computed: it is computed for at most "
@@ -1019,6 +1042,10 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 "for example with sklearn.preprocessing.StandardScaler, before "
                 "fitting and predicting."
             )
+
+
+def _is_auto(alpha):
+    return isinstance(alpha, str)  # "auto" (the only string allowed)
 
 
 def _log_evidence(run):

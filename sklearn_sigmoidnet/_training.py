@@ -129,7 +129,7 @@ def train(estimator, kernel, objective, theta, callback, n_outputs, gd_state=Non
     ``gd_state`` is gradient descent's state carried from call to call
     (``velocity``, updated in place, and ``loss_ceiling``), or None.
     """
-    if estimator.alpha != "auto":
+    if not isinstance(estimator.alpha, str):  # a fixed penalty
         result = _solver_call(
             estimator, objective, theta, callback, estimator.max_iter, gd_state=gd_state
         )

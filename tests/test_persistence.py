@@ -88,7 +88,8 @@ def _assert_same_state(original, loaded):
             assert value.dtype == other.dtype
             np.testing.assert_array_equal(value, other)
         else:
-            assert other == value, key
+            assert type(other) is type(value), key
+            np.testing.assert_equal(other, value, err_msg=key)  # NaN equals NaN
 
 
 def _round_trip(model, tmp_path):

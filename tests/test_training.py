@@ -14,6 +14,7 @@ from sklearn_sigmoidnet import (
     ParameterLayout,
     SigmoidMLPRegressor,
     glorot_uniform,
+    loss_and_gradient,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -249,3 +250,42 @@ def test_an_interrupt_skips_the_remaining_restarts(monkeypatch):
     with pytest.warns(UserWarning, match="interrupt"):
         model.fit(X, y)
     assert len(model.restart_losses_) == 2
+
+
+def test_partial_fit_drops_the_posterior_of_the_old_weights():
+    rng = np.random.default_rng(14)
+    X = rng.normal(size=(100, 3))
+    y = X[:, 0] + 0.1 * rng.normal(size=100)
+    model = SigmoidMLPRegressor(n_hidden=3, random_state=0).fit(X, y)
+    assert np.isfinite(model.log_evidence_)
+    model.predict(X, return_std=True)
+    model.partial_fit(X, y)
+    assert np.isnan(model.log_evidence_) and np.isnan(model.n_effective_parameters_)
+    with pytest.raises(ValueError, match="partial_fit set without computing"):
+        model.predict(X, return_std=True)
+    model.fit(X, y)
+    assert model.predict(X, return_std=True)[1].shape == (100,)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_alpha_takes_the_three_penalties_of_alpha_():
+    """alpha=model.alpha_ refits at the penalties the evidence chose: alpha_
+    stays them, and loss_ is the loss of eq. (1) with them."""
+    rng = np.random.default_rng(15)
+    X = rng.normal(size=(150, 3))
+    y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=150)
+    auto = SigmoidMLPRegressor(n_hidden=4, random_state=0).fit(X, y)
+    fixed = SigmoidMLPRegressor(
+        n_hidden=4, solver="lbfgs", alpha=list(auto.alpha_), random_state=0
+    ).fit(X, y)
+    np.testing.assert_array_equal(fixed.alpha_, auto.alpha_)
+    assert fixed.alpha_history_ is None and np.isfinite(fixed.log_evidence_)
+    layout = ParameterLayout(3, 4, 1)
+    theta = fixed._theta()
+    W1, W2 = layout.unpack(theta)
+    Y = fixed._target_mapping.to_network(y[:, None])
+    loss, _, _ = loss_and_gradient(X, Y, W1, W2, alpha=fixed.alpha_)
+    assert loss == pytest.approx(fixed.loss_, rel=1e-12)
+    for bad in ([1.0, 2.0], [1.0, -1.0, 0.0], [np.nan, 1.0, 1.0]):
+        with pytest.raises(ValueError, match="3 non-negative penalties"):
+            SigmoidMLPRegressor(alpha=bad).fit(X, y)
