@@ -3,7 +3,7 @@ Loss curves of the three solvers
 ================================
 
 ``SigmoidMLPRegressor`` trains the same network with three solvers:
-L-BFGS (``solver="lbfgs"``, the default), gradient descent with momentum
+L-BFGS (``solver="lbfgs"``), gradient descent with momentum
 (``"gd"``) and Levenberg-Marquardt (``"lm"``). Each records the training loss
 after every iteration in ``loss_curve_``. Here they train the same network
 (20 hidden units, the same initial weights) on a Friedman #1 problem, and we

@@ -609,7 +609,7 @@ def build_parser():
     )
     model.add_argument(
         "--solver",
-        choices=["lbfgs", "gd", "lm"],
+        choices=["auto", "lbfgs", "gd", "lm"],
         help=f"the solver ({DEFAULTS['solver']})",
     )
     model.add_argument(
