@@ -35,7 +35,8 @@ _HESSIAN_MAX_PARAMETERS = 4000
 # about a second at most here); beyond it return_std raises.
 _HESSIAN_MAX_WORK = 2.5e9
 # solver="auto" picks Levenberg-Marquardt (with alpha="auto") up to this much
-# work per Gauss-Newton matrix, n_samples * n_weights^2.
+# work per step, (n_samples + 2 P) P^2: the Gauss-Newton matrix, its
+# factorisation and the posterior covariance of the evidence update.
 _AUTO_LM_MAX_WORK = 1e8
 
 
@@ -86,10 +87,11 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         on 22 real data sets (``docs/user_guide/bayesian.md``).
 
     solver : {"auto", "lbfgs", "gd", "lm"}, default="auto"
-        ``"auto"``: ``"lm"`` with ``alpha="auto"`` on small problems (``n_samples
-        * n_weights**2`` at most 1e8, e.g. 6,800 rows at 10 features and 10
-        hidden units), where its evidence update after every step is the most
-        reliable; ``"lbfgs"`` otherwise. ``solver_`` says which ran.
+        ``"auto"``: ``"lm"`` with ``alpha="auto"`` on small problems
+        (``(n_samples + 2 P) P^2`` at most 1e8 for ``P`` weights, e.g. 6,600
+        rows at 10 features and 10 hidden units), where its evidence update
+        after every step is the most reliable; ``"lbfgs"`` otherwise.
+        ``solver_`` says which ran.
         ``"lbfgs"``: SciPy's L-BFGS-B on the flat parameter vector.
         ``"gd"``: full-batch gradient descent with momentum.
         ``"lm"``: Levenberg-Marquardt on the sum of squares, with the
@@ -805,7 +807,8 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         if self.solver != "auto":
             return self.solver
         P = layout.n_parameters
-        small = P <= _HESSIAN_MAX_PARAMETERS and n_samples * P**2 <= _AUTO_LM_MAX_WORK
+        work = (n_samples + 2 * P) * P**2
+        small = P <= _HESSIAN_MAX_PARAMETERS and work <= _AUTO_LM_MAX_WORK
         return "lm" if _is_auto(self.alpha) and small else "lbfgs"
 
     def _check_solver_size(self, layout, incremental):

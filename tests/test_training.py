@@ -191,7 +191,7 @@ def test_return_std_without_the_hessian_says_why():
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_solver_auto_picks_lm_for_small_auto_alpha_problems_only():
-    """n_samples * P^2 <= 1e8 with alpha="auto": lm, the same fit as
+    """(n_samples + 2 P) P^2 <= 1e8 with alpha="auto": lm, the same fit as
     solver="lm"; a float alpha, or more rows, or a partial_fit: not lm."""
     rng = np.random.default_rng(11)
     X = rng.normal(size=(300, 4))
@@ -203,12 +203,15 @@ def test_solver_auto_picks_lm_for_small_auto_alpha_problems_only():
     np.testing.assert_array_equal(auto.predict(X), lm.predict(X))
     fixed = SigmoidMLPRegressor(n_hidden=5, alpha=1e-3, max_iter=5).fit(X, y)
     assert fixed.solver_ == "lbfgs"
-    # P = 5*5 + 6 = 31 weights: 104,100 rows * 31^2 > 1e8
+    # P = 5*5 + 6 = 31 weights: (104,100 + 62) * 31^2 > 1e8
     X_large = np.repeat(X, 347, axis=0)[:104100]
     y_large = np.repeat(y, 347)[:104100]
     large = SigmoidMLPRegressor(n_hidden=5, max_iter=2).fit(X_large, y_large)
     assert large.solver_ == "lbfgs"
     assert auto.partial_fit(X, y).solver_ == "gd"
+    # wide: 101 * 10 + 11 = 1021 weights, P^3 alone beyond the limit
+    wide = SigmoidMLPRegressor(max_iter=2).fit(rng.normal(size=(60, 100)), y[:60])
+    assert wide.solver_ == "lbfgs"
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
