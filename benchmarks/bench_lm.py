@@ -32,12 +32,13 @@ Writes the Markdown table to stdout (and to ``--markdown FILE``), a CSV
 """
 
 import argparse
-import csv
 import os
 import time
 import warnings
 
 import numpy as np
+from _output import pyplot, write_csv
+from _targets import MinMaxTarget
 from joblib import cpu_count
 from sklearn.datasets import load_diabetes, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
@@ -72,30 +73,6 @@ def problems(quick):
     X, y = load_diabetes(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     yield "diabetes", X, y, None, None
-
-
-class MinMaxTarget:
-    """The estimator's default target map, written out.
-
-    ``y -> 0.2 + 0.6 (y - y_min) / (y_max - y_min)`` onto the sigmoid's scale
-    (SigmoidMLPRegressor's ``target_range=(0.2, 0.8)``), and back.
-    """
-
-    low, high = 0.2, 0.8
-
-    def __init__(self, y):
-        y = np.asarray(y, dtype=np.float64)
-        self.y_min, self.y_max = float(y.min()), float(y.max())
-
-    def to_network(self, y, dtype=np.float64):
-        u = (np.asarray(y, dtype=np.float64) - self.y_min) / (self.y_max - self.y_min)
-        return (self.low + (self.high - self.low) * u).astype(dtype)
-
-    def to_target(self, y_network):
-        u = (np.asarray(y_network, dtype=np.float64) - self.low) / (
-            self.high - self.low
-        )
-        return self.y_min + u * (self.y_max - self.y_min)
 
 
 class DampedLM:
@@ -218,14 +195,6 @@ def markdown(rows):
     return "\n".join(lines)
 
 
-def write_csv(rows, path):
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -284,7 +253,7 @@ def main(argv=None):
         + "\n"
     )
     print(text)
-    write_csv(rows, args.csv)
+    write_csv(rows, args.csv, list(rows[0]))
     print(f"CSV: {args.csv}")
     if args.markdown:
         os.makedirs(os.path.dirname(args.markdown) or ".", exist_ok=True)
@@ -293,18 +262,6 @@ def main(argv=None):
         print(f"Markdown: {args.markdown}")
     _plot(traces, args.plot)
     return rows
-
-
-def pyplot():
-    """``matplotlib.pyplot`` on the file-only Agg backend, or None if missing."""
-    try:
-        import matplotlib
-    except ImportError:
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _plot(traces, path):

@@ -29,9 +29,7 @@ Writes the Markdown table to stdout (and to ``--markdown FILE``) and a CSV
 """
 
 import argparse
-import csv
 import os
-import platform
 import statistics
 import sys
 import time
@@ -39,10 +37,10 @@ import warnings
 
 import numpy as np
 from _machine import cpu_times, others_share, steal_share
+from _output import machine, markdown, write_csv
 from sklearn.datasets import make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_info
 
 from sklearn_sigmoidnet import NetworkKernel, ParameterLayout, SigmoidMLPRegressor
 
@@ -170,47 +168,6 @@ COLUMNS = [
 ]
 
 
-def _cell(row, key, fmt):
-    value = row[key]
-    if isinstance(value, bool):
-        return "yes" if value else "NO"
-    if isinstance(value, float) and np.isnan(value):
-        return "-"
-    return fmt.format(value)
-
-
-def markdown(rows):
-    lines = [
-        "| " + " | ".join(title for _, title, _ in COLUMNS) + " |",
-        "|" + "|".join("---" for _ in COLUMNS) + "|",
-    ]
-    for row in rows:
-        lines.append(
-            "| " + " | ".join(_cell(row, key, fmt) for key, _, fmt in COLUMNS) + " |"
-        )
-    return "\n".join(lines)
-
-
-def write_csv(rows, path):
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[key for key, _, _ in COLUMNS])
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def machine():
-    blas = ", ".join(
-        f"{info['internal_api']} {info['version']} ({info.get('architecture')})"
-        for info in threadpool_info()
-        if info["user_api"] == "blas"
-    )
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, numpy {np.__version__}, BLAS: {blas}"
-    )
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds' smoke run")
@@ -240,10 +197,12 @@ def main(argv=None):
         "interleaved repeats, "
         "medians; 'x 1 thread' is the median's ratio to n_jobs="
         f"{args.threads[0]}'s, 'paired' the median of the per-repeat ratios; "
-        "'same ...' is bitwise equality with the first fit.\n\n" + markdown(rows) + "\n"
+        "'same ...' is bitwise equality with the first fit.\n\n"
+        + markdown(rows, COLUMNS)
+        + "\n"
     )
     print(text)
-    write_csv(rows, args.csv)
+    write_csv(rows, args.csv, [key for key, _, _ in COLUMNS])
     print(f"CSV: {args.csv}")
     if args.markdown:
         os.makedirs(os.path.dirname(args.markdown) or ".", exist_ok=True)

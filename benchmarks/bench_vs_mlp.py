@@ -52,9 +52,7 @@ the estimator's default target map, written out below (``MinMaxTarget``).
 """
 
 import argparse
-import csv
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -65,11 +63,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from _machine import cpu_times, others_share, steal_share
+from _output import machine, markdown, pyplot, table_row, write_csv
+from _targets import MinMaxTarget
 from sklearn.datasets import load_diabetes, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from sklearn_sigmoidnet import (
     NetworkKernel,
@@ -106,30 +106,6 @@ def diabetes(dtype):
     X = scaler.transform(X).astype(dtype)
     y = y.astype(dtype)
     return X[train], y[train], X[test], y[test]
-
-
-class MinMaxTarget:
-    """The estimator's default target map, written out.
-
-    ``y -> 0.2 + 0.6 (y - y_min) / (y_max - y_min)`` onto the sigmoid's scale
-    (SigmoidMLPRegressor's ``target_range=(0.2, 0.8)``), and back.
-    """
-
-    low, high = 0.2, 0.8
-
-    def __init__(self, y):
-        y = np.asarray(y, dtype=np.float64)
-        self.y_min, self.y_max = float(y.min()), float(y.max())
-
-    def to_network(self, y, dtype=np.float64):
-        u = (np.asarray(y, dtype=np.float64) - self.y_min) / (self.y_max - self.y_min)
-        return (self.low + (self.high - self.low) * u).astype(dtype)
-
-    def to_target(self, y_network):
-        u = (np.asarray(y_network, dtype=np.float64) - self.low) / (
-            self.high - self.low
-        )
-        return self.y_min + u * (self.y_max - self.y_min)
 
 
 # ------------------------------------------------------------------- models
@@ -436,7 +412,7 @@ def run(args):
                 "others_percent": 100 * others,
             }
             rows.append(row)
-            print(_format_row(row, COLUMNS), file=sys.stderr, flush=True)
+            print(table_row(row, COLUMNS), file=sys.stderr, flush=True)
     return rows
 
 
@@ -590,52 +566,10 @@ LAYOUT_COLUMNS = [
 ]
 
 
-def _cell(row, key, fmt):
-    value = row[key]
-    if isinstance(value, float) and np.isnan(value):
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "NO"
-    return fmt.format(value)
-
-
-def _format_row(row, columns):
-    return "| " + " | ".join(_cell(row, key, fmt) for key, _, fmt in columns) + " |"
-
-
-def markdown(rows, columns=COLUMNS):
-    lines = [
-        "| " + " | ".join(title for _, title, _ in columns) + " |",
-        "|" + "|".join("---" for _ in columns) + "|",
-    ]
-    lines += [_format_row(row, columns) for row in rows]
-    return "\n".join(lines)
-
-
-def write_csv(rows, path, columns=COLUMNS):
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[key for key, _, _ in columns])
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def layouts_csv_path(path):
     """``results/x.csv`` -> ``results/x_layouts.csv``."""
     stem, suffix = os.path.splitext(path)
     return f"{stem}_layouts{suffix or '.csv'}"
-
-
-def pyplot():
-    """``matplotlib.pyplot`` on the file-only Agg backend, or None if missing."""
-    try:
-        import matplotlib
-    except ImportError:
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot(rows, path):
@@ -675,18 +609,6 @@ def plot(rows, path):
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return True
-
-
-def machine():
-    blas = ", ".join(
-        f"{info['internal_api']} {info['version']} ({info.get('architecture')})"
-        for info in threadpool_info()
-        if info["user_api"] == "blas"
-    )
-    return (
-        f"{platform.processor() or platform.machine()}, {N_CORES} cores, "
-        f"Python {platform.python_version()}, numpy {np.__version__}, BLAS: {blas}"
-    )
 
 
 def main(argv=None):
@@ -730,14 +652,14 @@ def main(argv=None):
     if not args.layouts:
         rows = run(args)
         results["models"] = rows
-        write_csv(rows, args.csv)
-        sections.append(markdown(rows))
+        write_csv(rows, args.csv, [key for key, _, _ in COLUMNS])
+        sections.append(markdown(rows, COLUMNS))
         sections.append(f"CSV: {args.csv}")
     if args.layouts or args.quick:
         layout_rows = run_layouts(args)
         results["layouts"] = layout_rows
         path = layouts_csv_path(args.csv)
-        write_csv(layout_rows, path, LAYOUT_COLUMNS)
+        write_csv(layout_rows, path, [key for key, _, _ in LAYOUT_COLUMNS])
         first = layout_rows[0]
         sections.append(
             f"Memory layouts: SigmoidMLPRegressor, {first['hidden']} hidden units, "

@@ -1,4 +1,5 @@
-"""matplotlib, optional: for the command line's and the benchmarks' plots."""
+"""matplotlib, optional: for the command line's plots (the benchmarks, which use
+only the public API, have their own in benchmarks/_output.py)."""
 
 import numpy as np
 

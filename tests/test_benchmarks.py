@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-# the scripts import their shared helpers (_machine) from their own folder,
-# as they do when run as ``python benchmarks/<script>.py``
+# the scripts import their shared helpers (_machine, _output, _targets) from
+# their own folder, as they do when run as ``python benchmarks/<script>.py``
 sys.path.insert(0, str(BENCHMARKS))
+import _output  # noqa: E402  (the benchmarks' shared table writer)
 
 
 def _load(name):
@@ -42,12 +43,12 @@ def _read_csv(path):
         return list(csv.DictReader(handle))
 
 
-def _check_table(rows, columns, table, csv_rows, cell):
+def _check_table(rows, columns, table, csv_rows):
     """The returned rows, the Markdown table and the CSV agree, row by row."""
     assert len(rows) == len(table) == len(csv_rows) > 0
     for row, cells, csv_row in zip(rows, table, csv_rows, strict=True):
         assert list(csv_row) == [key for key, _, _ in columns]
-        assert cells == [cell(row, key, fmt) for key, _, fmt in columns]
+        assert cells == [_output.cell(row, key, fmt) for key, _, fmt in columns]
         for key, _, _ in columns:
             value = row[key]
             if isinstance(value, float) and not isinstance(value, bool):
@@ -69,7 +70,7 @@ def _check_layouts(bench, rows, text, csv_path):
         assert row["same_train_predictions"] is True
     assert rows[0]["ratio_to_c"] == 1.0
     table = _markdown_table(text, "| layout |")
-    _check_table(rows, bench.LAYOUT_COLUMNS, table, _read_csv(csv_path), bench._cell)
+    _check_table(rows, bench.LAYOUT_COLUMNS, table, _read_csv(csv_path))
 
 
 def test_bench_vs_mlp_quick(tmp_path, capsys):
@@ -108,7 +109,6 @@ def test_bench_vs_mlp_quick(tmp_path, capsys):
         bench.COLUMNS,
         _markdown_table(out, "| data |"),
         _read_csv(csv_path),
-        bench._cell,
     )
     # --quick runs a tiny layouts workload too, with its own CSV.
     _check_layouts(bench, results["layouts"], out, tmp_path / "bench_layouts.csv")
@@ -151,10 +151,10 @@ def test_layout_copies_hold_the_same_values(tmp_path):
 
 def test_min_max_target_round_trip():
     import numpy as np
+    from _targets import MinMaxTarget
 
-    bench = _load("bench_vs_mlp")
     y = np.array([3.0, -1.0, 5.0, 2.0])
-    target = bench.MinMaxTarget(y)
+    target = MinMaxTarget(y)
     network = target.to_network(y)
     assert np.allclose(network, [0.6, 0.2, 0.8, 0.5])
     assert np.allclose(target.to_target(network), y)
@@ -248,7 +248,6 @@ def test_bench_threads_quick(tmp_path, capsys):
         bench.COLUMNS,
         _markdown_table(out, "| solver |"),
         _read_csv(csv_path),
-        bench._cell,
     )
     assert "| solver |" in markdown_path.read_text()
 
