@@ -1,8 +1,10 @@
 """A one-hidden-layer sigmoid network for scikit-learn, with hand-coded gradients."""
 
+from ._data import TargetMapping
 from ._estimator import SigmoidMLPRegressor
 from ._kernel import NetworkKernel, loss_and_gradient
 from ._layout import ParameterLayout, glorot_uniform
+from .exceptions import FitInterruptedWarning
 
 # What skops.io.load must be told to trust for a fitted SigmoidMLPRegressor
 # (alone or in a Pipeline of scikit-learn transformers that skops trusts),
@@ -14,9 +16,11 @@ SKOPS_TRUSTED_TYPES = (
 
 __all__ = [
     "SKOPS_TRUSTED_TYPES",
+    "FitInterruptedWarning",
     "NetworkKernel",
     "ParameterLayout",
     "SigmoidMLPRegressor",
+    "TargetMapping",
     "glorot_uniform",
     "loss_and_gradient",
 ]

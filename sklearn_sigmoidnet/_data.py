@@ -199,9 +199,46 @@ class TargetMapping:
         self.span = np.where(self.constant, unit, span)
         self.u_offset = np.where(self.constant, 0.5, 0.0)
 
+    @property
+    def target_units(self):
+        """y's units per unit of the network's output, one per output.
+
+        The factor between the two scales: a loss or a penalty on the
+        network's scale times ``target_units**2`` is in y's units squared.
+        inf where y's range overflows float64.
+
+        Examples
+        --------
+        >>> TargetMapping.fit(np.array([[0.0], [6.0]]), (0.2, 0.8)).target_units
+        array([10.])
+        """
+        with np.errstate(over="ignore"):
+            return self.span / (self.width * self.prescale)
+
+    def affine_coefficients(self):
+        """``(low, scale, offset)`` with ``y = (Yhat - low) * scale + offset``.
+
+        The map of :meth:`to_target` as one affine function per output (before
+        its clipping to the output dtype): ``scale`` is :attr:`target_units`,
+        0 for a constant target (predicted exactly), and ``offset`` the
+        prediction at ``Yhat = low``. inf where y's range overflows.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            scale = np.where(self.constant, 0.0, self.target_units)
+            offset = np.where(
+                self.constant,
+                self.y_min,
+                self.y_min - self.u_offset * self.span / self.prescale,
+            )
+        return self.low, scale, offset
+
     @classmethod
     def fit(cls, Y, output_range, sample_weight=None):
+        """The mapping of targets ``Y`` (shape (n_samples,) or (n_samples,
+        n_outputs)) into ``output_range``, from the extremes of the samples of
+        non-zero weight."""
         Y = np.asarray(Y, dtype=np.float64)
+        Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
         if sample_weight is not None:
             Y = Y[sample_weight > 0]
         return cls(Y.min(axis=0), Y.max(axis=0), output_range)

@@ -25,6 +25,7 @@ from ._layout import PENALTY_GROUPS, ParameterLayout, glorot_uniform
 from ._monitor import TrainingMonitor
 from ._threads import blas_single_threaded, effective_n_threads
 from ._training import INITIAL_AUTO_ALPHA, hessian_is_affordable, posterior, train
+from .exceptions import FitInterruptedWarning
 from .solvers import Objective, gradient_descent
 
 # solver="lm" and alpha="auto" form and factorise a P x P matrix: beyond this
@@ -946,14 +947,14 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             warnings.warn(
                 "Training interrupted by the user: the weights of the last "
                 f"completed iteration ({result.n_iter}) are kept.",
-                UserWarning,
+                FitInterruptedWarning,
                 stacklevel=6,
             )
         if interrupted_restart:
             warnings.warn(
                 "Training interrupted by the user: the restarts after the "
                 "interrupted one were skipped, and the best run is kept.",
-                UserWarning,
+                FitInterruptedWarning,
                 stacklevel=6,
             )
 
