@@ -12,6 +12,8 @@ from .exceptions import FitInterruptedWarning
 SKOPS_TRUSTED_TYPES = (
     "sklearn_sigmoidnet._data.TargetMapping",
     "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
+    "sklearn_sigmoidnet._posterior.Posterior",
+    "sklearn_sigmoidnet._training.MomentumState",
 )
 
 __all__ = [

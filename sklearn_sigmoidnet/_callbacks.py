@@ -22,7 +22,7 @@ except ImportError:  # scikit-learn < 1.9: no callbacks, nothing else changes
         """Stand-in for ``sklearn.callback.CallbackSupportMixin``."""
 
 
-__all__ = ["CALLBACKS_AVAILABLE", "CallbackSupportMixin", "FitTasks"]
+__all__ = ["CALLBACKS_AVAILABLE", "CallbackSupportMixin", "FitTasks", "NoTasks"]
 
 
 class FitTasks:
@@ -126,3 +126,21 @@ class _RestartTasks:
             self.iteration.call_on_fit_task_end(estimator=self.tasks.estimator)
         self._call(self.task.call_on_fit_task_end, theta)
         self.task = None
+
+
+class NoTasks:
+    """The tasks of a call without callbacks' tasks (``partial_fit``'s step)."""
+
+    def restart(self, theta, max_iter):
+        return _NoRestart()
+
+    def end(self, theta):
+        pass
+
+
+class _NoRestart:
+    def __call__(self, iteration, theta, loss):
+        return False
+
+    def end(self, theta):
+        pass

@@ -331,3 +331,64 @@ def constant_prediction_loss(Y, weights, output_range):
     low, high = output_range
     floor = 1e-12 * 0.5 * n_outputs * (0.5 * (high - low)) ** 2
     return max(0.5 * float(squares) / total, floor)
+
+
+def target_mapping(Y, sample_weight, *, output_range, bounds=None):
+    """The :class:`TargetMapping` of a fit: from ``bounds`` (``(y_min,
+    y_max)``, one value or one per output) when given, else from the extremes
+    of ``Y`` among the samples of non-zero weight."""
+    if bounds is None:
+        return TargetMapping.fit(Y, output_range, sample_weight)
+    n_outputs = Y.shape[1]
+    try:
+        low, high = (
+            np.broadcast_to(np.asarray(b, dtype=np.float64), (n_outputs,))
+            for b in bounds
+        )
+    except (TypeError, ValueError):
+        low = high = np.full(n_outputs, np.nan)
+    finite = np.all(np.isfinite(low)) and np.all(np.isfinite(high))
+    if not finite or np.any(low >= high):
+        raise ValueError(
+            "target_bounds must be (y_min, y_max) with y_min < y_max, "
+            f"finite, one value or one per output; got {bounds!r}."
+        )
+    return TargetMapping(low.copy(), high.copy(), output_range)
+
+
+# Sample weights whose sum lies outside [2^-64, 2^64] are rescaled (see
+# relative_weights).
+_WEIGHT_SUM_RANGE = (2.0**-64, 2.0**64)
+
+
+def relative_weights(sample_weight):
+    """``sample_weight`` rescaled by a power of two where its sum is not
+    finite or lies outside ``[2^-64, 2^64]``; otherwise unchanged.
+
+    The loss is a weighted mean, so rescaling by a power of two changes no bit
+    of it; only the number of observations ``S`` that ``alpha="auto"``
+    counts changes, from a sum that overflows or means nothing to about one
+    per row. Weights too small to matter beside the largest one may become 0.
+
+    Examples
+    --------
+    >>> relative_weights(np.array([1e308, 1e308, 0.0])).round(3)
+    array([1.113, 1.113, 0.   ])
+    >>> relative_weights(np.array([1.0, 2.0]))  # a sum in range: unchanged
+    array([1., 2.])
+    """
+    if sample_weight is None:
+        return None
+    low, high = _WEIGHT_SUM_RANGE
+    largest = float(np.max(sample_weight, initial=0.0))
+    if largest == 0.0:
+        return sample_weight
+    with np.errstate(over="ignore"):
+        total = float(np.sum(sample_weight / largest)) * largest
+    if low <= total <= high:
+        return sample_weight
+    # largest weight to 2^e with 2^e about n / (sum / largest): mean weight ~1
+    n_rows = len(sample_weight)
+    share = float(np.sum(sample_weight / largest))  # in [1, n_rows]
+    exponent = np.frexp(largest)[1] - np.frexp(n_rows / share)[1]
+    return np.ldexp(sample_weight, -exponent)

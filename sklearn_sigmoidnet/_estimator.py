@@ -1,15 +1,21 @@
-"""SigmoidMLPRegressor: wires validation, the target mapping, the solvers and the
-fitted attributes. The mathematics lives in the kernel (``_kernel.py``), the
-optimisation in ``solvers/``."""
+"""SigmoidMLPRegressor: the scikit-learn face of the network.
 
-import warnings
+``fit`` reads top to bottom: validate the data, make the frozen
+:class:`~._plan.FitPlan` of every decision, build the
+:class:`~._problem.TrainingProblem` (used as a context manager), carry out the
+training run (:func:`~._training.run_training`), which returns one
+:class:`~._training.TrainingOutcome`, and commit that outcome, the one writer
+of fitted attributes. Nothing is written to the estimator before training
+ends. The mathematics lives in the kernel (``_kernel.py``), the optimisation
+in ``solvers/``.
+"""
+
+from functools import partial
 from numbers import Integral, Real
-from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
@@ -18,57 +24,44 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._callbacks import CallbackSupportMixin, FitTasks
-from ._data import TargetMapping, canonical_samples, constant_prediction_loss
+from ._callbacks import CallbackSupportMixin, FitTasks, NoTasks
+from ._compat import state_of_release_0_1
+from ._data import relative_weights, target_mapping
 from ._kernel import NetworkKernel
-from ._layout import PENALTY_GROUPS, ParameterLayout, glorot_uniform
-from ._monitor import TrainingMonitor
+from ._layout import ParameterLayout, glorot_uniform
+from ._plan import plan_fit
+from ._posterior import Posterior
+from ._problem import FitData, build_problem, split_seed
 from ._threads import blas_single_threaded, effective_n_threads
-from ._training import INITIAL_AUTO_ALPHA, hessian_is_affordable, posterior, train
-from .exceptions import FitInterruptedWarning
-from .solvers import Objective, gradient_descent
+from ._training import FitHistory, Previous, run_training
+from ._warnings import warn_caller
 
-# solver="lm" and alpha="auto" form and factorise a P x P matrix: beyond this
-# many weights that costs more than it saves (and P^2 doubles take > 128 MiB).
-_HESSIAN_MAX_PARAMETERS = 4000
-# With a float alpha, the posterior behind predict(return_std=True) is
-# computed at the end of fit while n_samples P^2 stays below this (a pass of
-# about a second at most here); beyond it return_std raises.
-_HESSIAN_MAX_WORK = 2.5e9
-# solver="auto" picks Levenberg-Marquardt (with alpha="auto") up to this much
-# work per step, (n_samples + 2 P) P^2: the Gauss-Newton matrix, its
-# factorisation and the posterior covariance of the evidence update.
-_AUTO_LM_MAX_WORK = 1e8
-
-
-# what scikit-learn's fit context needs after a fit, to tear the callbacks down
-_CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
-
-
-class _Problem(NamedTuple):
-    """What a fit trains on: the kernel, the objective and their setting."""
-
-    kernel: NetworkKernel
-    objective: Objective
-    layout: ParameterLayout
-    mapping: TargetMapping
-    validation: object  # (X, Y on the network's scale, weights) or None
-    continuing: bool
-    n_threads: int
-    dtype: np.dtype
-    seen: tuple  # (X, y, sample_weight) as validated, before any split
-
-
-class _Run(NamedTuple):
-    """A training run: its weights, loss, solver result and helpers."""
-
-    theta: np.ndarray
-    loss: float
-    result: object
-    monitor: object
-    regulariser: object
-    alpha: object
-    gd_state: object = None  # gradient descent's velocity and loss ceiling
+# What validate_data(reset=True) writes; the commit writes it instead.
+_FEATURE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+# The private fitted attributes (the public ones end with "_").
+_PRIVATE_FITTED = (
+    "_target_mapping",
+    "_posterior",
+    "_momentum",
+    "_single_output",
+    "_split_seed",
+)
+# What a fitted model does not carry (scikit-learn's callbacks and their
+# context): dropped from pickles and .skops files.
+_CALLBACK_STATE = (
+    "_skl_callbacks",
+    "_callback_fit_ctx",
+    "_skl_callbacks_to_teardown",
+    "_parent_callback_ctx",
+)
+# Mid-fit, callbacks see the network without the posterior of the fit.
+_MID_FIT = Posterior(
+    np.nan,
+    np.nan,
+    np.nan,
+    None,
+    "a callback sees the network mid-fit, before the fit's posterior is computed.",
+)
 
 
 class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
@@ -249,7 +242,10 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         either form.
     noise_variance_ : ndarray of shape (n_outputs,)
         The noise variance in y's units squared, from the residuals and the
-        effective number of parameters.
+        effective number of parameters. Absent after ``partial_fit``, like
+        ``n_effective_parameters_``, ``log_evidence_``, ``alpha_history_``,
+        ``gamma_history_`` and ``restart_losses_``: its step moves the
+        weights without computing the posterior.
     solver_ : str
         The solver that ran: ``solver``, or the one ``"auto"`` picked
         (``"gd"`` after ``partial_fit``, which takes gradient steps).
@@ -365,8 +361,8 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    # ---------------------------------------------------------------- helpers
-    def _check_target_range(self):
+    # ------------------------------------------------------------- validation
+    def _validated_target_range(self):
         try:
             low, high = (float(value) for value in self.target_range)
         except (TypeError, ValueError):
@@ -378,44 +374,34 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             )
         return low, high
 
-    def _layout(self):
-        return ParameterLayout(self.n_features_in_, self.n_hidden, self.n_outputs_)
-
-    def _theta(self, dtype=np.float64):
-        layout = self._layout()
-        W1 = np.vstack([self.coefs_[0], self.intercepts_[0][None, :]])
-        W2 = np.vstack([self.coefs_[1], self.intercepts_[1][None, :]])
-        return layout.pack(W1, W2, dtype=dtype)
-
-    def _set_theta(self, theta, dtype):
-        for name, value in self._weights_of(theta, dtype).items():
-            setattr(self, name, value)
-
-    def _weights_of(self, theta, dtype):
-        """``coefs_`` and ``intercepts_`` of the flat parameters ``theta``."""
-        W1, W2 = self._layout().unpack(np.asarray(theta, dtype=dtype))
-        return {
-            "coefs_": [W1[:-1].copy(), W2[:-1].copy()],
-            "intercepts_": [W1[-1].copy(), W2[-1].copy()],
+    def _validated_fit_data(self, X, y, sample_weight, reset):
+        """``(FitData, the feature attributes to commit)``; the estimator is
+        left as it was (validate_data would write n_features_in_)."""
+        before = {
+            k: self.__dict__[k] for k in _FEATURE_ATTRIBUTES if k in self.__dict__
         }
-
-    # -------------------------------------------------------------------- fit
-    def _validate_fit_data(self, X, y, sample_weight, reset):
-        """Validated float X, 2-d float64 Y, float64 weights (or None)."""
-        # scikit-learn's finiteness check first sums the array, which overflows
-        # (with a RuntimeWarning) for finite values near the float64 limits,
-        # and then checks element by element: silence only the former.
-        with np.errstate(over="ignore", invalid="ignore"):
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                reset=reset,
-                accept_sparse=("csr", "csc"),
-                dtype=(np.float64, np.float32),
-                multi_output=True,
-                y_numeric=True,
-            )
+        try:
+            # scikit-learn's finiteness check first sums the array, which
+            # overflows (a RuntimeWarning) for finite values near the float64
+            # limits, then checks element by element: silence only the former.
+            with np.errstate(over="ignore", invalid="ignore"):
+                X, y = validate_data(
+                    self,
+                    X,
+                    y,
+                    reset=reset,
+                    accept_sparse=("csr", "csc"),
+                    dtype=(np.float64, np.float32),
+                    multi_output=True,
+                    y_numeric=True,
+                )
+        finally:
+            found = {
+                k: self.__dict__.pop(k)
+                for k in _FEATURE_ATTRIBUTES
+                if k in self.__dict__
+            }
+            self.__dict__.update(before)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -427,52 +413,21 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"y has {Y.shape[1]} outputs, the fitted network has {self.n_outputs_}."
             )
-        return X, Y, sample_weight, single_output
+        data = FitData(X, Y, relative_weights(sample_weight), single_output)
+        return data, found if reset else {}
 
-    def _target_mapping_for(self, Y, sample_weight, output_range):
-        if self.target_bounds is None:
-            return TargetMapping.fit(Y, output_range, sample_weight)
-        try:
-            low, high = (
-                np.broadcast_to(np.asarray(b, dtype=np.float64), (Y.shape[1],))
-                for b in self.target_bounds
-            )
-        except (TypeError, ValueError):
-            low = high = np.full(Y.shape[1], np.nan)
-        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))) or np.any(
-            low >= high
-        ):
+    def _check_continuable(self):
+        """warm_start and partial_fit go on with the fitted network."""
+        fitted = self.coefs_[0].shape[1]
+        if self.n_hidden != fitted:
             raise ValueError(
-                "target_bounds must be (y_min, y_max) with y_min < y_max, "
-                f"finite, one value or one per output; got {self.target_bounds!r}."
+                f"n_hidden={self.n_hidden}, but the fitted network has {fitted} "
+                "hidden units, and warm_start and partial_fit continue it. Set "
+                f"n_hidden={fitted} to continue, or set warm_start=False (a new "
+                "fit) before fitting the new size."
             )
-        return TargetMapping(low.copy(), high.copy(), output_range)
 
-    def _split_validation(self, X, Y, sample_weight):
-        """Hold out validation_fraction of the samples (early stopping)."""
-        n_samples = Y.shape[0]
-        n_validation = int(np.ceil(self.validation_fraction * n_samples))
-        if n_validation < 2 or n_samples - n_validation < 1:
-            raise ValueError(
-                f"early_stopping=True: validation_fraction={self.validation_fraction}"
-                f" of {n_samples} samples leaves too few samples for a validation "
-                "score (at least 2) or for training; use more data or "
-                "early_stopping=False."
-            )
-        order = check_random_state(self.random_state).permutation(n_samples)
-        held_out, kept = np.sort(order[:n_validation]), np.sort(order[n_validation:])
-        weights = None if sample_weight is None else sample_weight[held_out]
-        if weights is not None and not weights.any():
-            raise ValueError(
-                "early_stopping=True: the validation samples all have zero weight."
-            )
-        train_weight = None if sample_weight is None else sample_weight[kept]
-        if train_weight is not None and not train_weight.any():
-            raise ValueError(
-                "early_stopping=True: the training samples all have zero weight."
-            )
-        return (X[kept], Y[kept], train_weight), (X[held_out], Y[held_out], weights)
-
+    # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the network to X and y.
@@ -491,6 +446,9 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights; None gives every sample weight 1.
+            They are relative: weights whose sum overflows (or is below
+            2^-64) are rescaled by a power of two, which changes no bit of
+            the loss.
 
         Returns
         -------
@@ -506,7 +464,11 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         Whatever ``solver`` is, ``partial_fit`` takes one full-batch gradient
         step on (X, y) with ``learning_rate`` and ``momentum`` (the velocity
         carries over between calls) and appends the batch's loss to
-        ``loss_curve_``. ``early_stopping`` does not apply.
+        ``loss_curve_``. ``early_stopping`` does not apply. The step computes
+        no posterior: ``noise_variance_``, ``n_effective_parameters_``,
+        ``log_evidence_``, ``alpha_history_``, ``gamma_history_`` and
+        ``restart_losses_`` are absent afterwards, and
+        ``predict(return_std=True)`` raises until the next ``fit``.
 
         The batch goes through the same path as :meth:`fit`: its samples are
         put in the canonical order and identical samples merged, so a batch's
@@ -534,431 +496,182 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _fit(self, X, y, sample_weight, incremental):
-        """The one path of :meth:`fit` and :meth:`partial_fit`. A fit that
-        raises (bad input, an interrupt before the first loss, a callback, a
-        warning turned into an error) leaves the estimator as it was."""
-        before = dict(self.__dict__)
-        try:
-            return self._fit_unguarded(X, y, sample_weight, incremental)
-        except BaseException:
-            # keep what scikit-learn's fit context tears the callbacks down with
-            during = {
-                key: self.__dict__[key]
-                for key in _CALLBACK_STATE
-                if key in self.__dict__
-            }
-            self.__dict__.clear()
-            self.__dict__.update(before, **during)
-            raise
-
-    def _fit_unguarded(self, X, y, sample_weight, incremental):
-        problem = self._problem(X, y, sample_weight, incremental)
-        tasks, interrupted = None, False
-        with problem.kernel, blas_single_threaded():
-            if incremental:
-                start = next(self._starting_points(problem.layout, problem.continuing))
-                run = self._step(problem.objective, start, problem.continuing)
-                self.alpha_ = problem.kernel.alpha
-                # the weights change: the scores and the posterior of the last
-                # fit described the old ones
-                self.validation_scores_ = self.best_validation_score_ = None
-                self._posterior_covariance = None
-                self.log_evidence_ = self.n_effective_parameters_ = np.nan
-                self._stepped_by_partial_fit = True
-            else:
-                tasks = self._fit_tasks(problem)
-                run, interrupted = self._restarts(problem, tasks)
-                self._stepped_by_partial_fit = False
-        mapping = problem.mapping
-        self._set_theta(run.theta, problem.dtype)
-        self._target_mapping = mapping
-        self.target_min_, self.target_max_ = mapping.y_min, mapping.y_max
-        self._record(run, problem.continuing)
-        if tasks is not None:
-            tasks.end(run.theta)
-        self._warn_about(run.result, incremental, interrupted)
+        """The one path of :meth:`fit` and :meth:`partial_fit`."""
+        target_range = self._validated_target_range()
+        continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
+        if continuing:
+            self._check_continuable()
+        data, features = self._validated_fit_data(X, y, sample_weight, not continuing)
+        plan = plan_fit(
+            self.get_params(),
+            n_samples=data.Y.shape[0],
+            n_features=data.X.shape[1],
+            n_outputs=data.Y.shape[1],
+            incremental=incremental,
+            continuing=continuing,
+            previous_alpha=getattr(self, "alpha_", None),
+        )
+        seed = None  # drawn only for a split: random_state also seeds the weights
+        if plan.early_stopping:
+            previous_seed = self.__dict__.get("_split_seed") if continuing else None
+            seed = split_seed(self.random_state, previous_seed)
+        mapping = (
+            self._target_mapping
+            if continuing
+            else partial(
+                target_mapping, output_range=target_range, bounds=self.target_bounds
+            )
+        )
+        problem = build_problem(
+            data,
+            plan,
+            mapping=mapping,
+            target_range=target_range,
+            seed=seed,
+            n_threads=effective_n_threads(self.n_jobs),
+        )
+        with problem, blas_single_threaded():
+            tasks = (
+                NoTasks() if incremental else self._fit_tasks(problem, plan, features)
+            )
+            outcome = run_training(
+                plan, problem, self._starting_points(plan), tasks, self._previous()
+            )
+        tasks.end(outcome.theta)
+        for category, message in outcome.warnings:
+            warn_caller(message, category)
+        self._commit(plan, problem, features, seed, outcome)
         return self
 
-    def _problem(self, X, y, sample_weight, incremental):
-        """Validated data, target mapping, kernel and objective of a fit."""
-        output_range = self._check_target_range()
-        continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
-        X, Y, sample_weight, single_output = self._validate_fit_data(
-            X, y, sample_weight, reset=not continuing
-        )
-        seen = (X, Y[:, 0] if single_output else Y, sample_weight)
-        validation = None
-        if self.early_stopping and not incremental:
-            (X, Y, sample_weight), validation = self._split_validation(
-                X, Y, sample_weight
-            )
-        if continuing:
-            mapping = self._target_mapping
-        else:
-            self.n_outputs_ = Y.shape[1]
-            mapping = self._target_mapping_for(Y, sample_weight, output_range)
-        if not (continuing and incremental):
-            self._single_output = single_output
-        layout = self._layout()
-        self.solver_ = self._resolved_solver(X.shape[0], layout, incremental)
-        self._check_solver_size(layout, incremental)
-        n_threads = effective_n_threads(self.n_jobs)
-        kernel, reference_loss = self._training_kernel(
-            X, Y, sample_weight, mapping, output_range, n_threads, continuing
-        )
-        if validation is not None:
-            X_val, Y_val, weights_val = validation
-            validation = (X_val, mapping.to_network(Y_val), weights_val)
-        objective = Objective(
-            lambda theta, gradient: kernel.loss_gradient(theta, gradient)[0],
-            n_parameters=layout.n_parameters,
-            loss=kernel.loss,
-            normal_equations=kernel.normal_equations,
-            loss_scale=reference_loss,
-        )
-        return _Problem(
-            kernel,
-            objective,
-            layout,
-            mapping,
-            validation,
-            continuing,
-            n_threads,
-            X.dtype,
-            seen,
-        )
-
-    def _fit_tasks(self, problem):
-        """The scikit-learn callbacks' tasks of this fit."""
-        X, y, sample_weight = problem.seen
-
-        def reconstruct(theta):
-            mapping = problem.mapping
-            return {
-                **self._weights_of(theta, problem.dtype),
-                "_target_mapping": mapping,
-                "target_min_": mapping.y_min,
-                "target_max_": mapping.y_max,
-            }
-
-        n_restarts = 1 if problem.continuing else self.n_init
-        return FitTasks(self, X, y, sample_weight, n_restarts, reconstruct)
-
-    def _restarts(self, problem, tasks):
-        """Every restart's run: the best one, with the posterior recorded, and
-        whether another run was interrupted (the restarts after it skipped)."""
-        runs = []
-        for theta in self._starting_points(problem.layout, problem.continuing):
-            # every restart from the same penalty (alpha="auto" moves it)
-            problem.kernel.set_alpha(self._initial_alpha(problem.continuing))
-            runs.append(self._run(problem, theta, tasks))
-            if runs[-1].result.stopped_by == "interrupted":
-                break  # Ctrl-C ends the fit, not only this restart
-        run = self._best(runs)
-        self.restart_losses_ = [r.loss for r in runs]
-        self._record_posterior(problem.kernel, run, problem.mapping)
-        interrupted = runs[-1].result.stopped_by == "interrupted"
-        return run, interrupted and runs[-1] is not run
-
-    def _starting_points(self, layout, continuing):
+    def _starting_points(self, plan):
         """The initial weights of each restart (the fitted ones to continue)."""
-        if continuing:
+        if plan.continuing:
             yield self._theta()
             return
         random_state = check_random_state(self.random_state)
-        for _ in range(self.n_init):
-            yield glorot_uniform(layout, random_state)
+        for _ in range(plan.n_restarts):
+            yield glorot_uniform(plan.layout, random_state)
 
-    def _run(self, problem, theta, tasks):
-        """One training run from ``theta`` (a restart, or the fitted weights
-        continued with ``warm_start``)."""
-        kernel, objective = problem.kernel, problem.objective
-        monitor = TrainingMonitor(
-            self, problem.validation, problem.layout, problem.n_threads
+    def _previous(self):
+        """What a continued fit carries over: the curves and gd's state."""
+        if not hasattr(self, "loss_curve_"):
+            return Previous()
+        history = FitHistory(
+            list(self.loss_curve_), self.n_iter_, self.validation_scores_
         )
-        gd_state = None
-        if self.solver_ == "gd":
-            gd_state = self._gd_state(objective, theta, problem.continuing)
-        restart = tasks.restart(theta, self.max_iter)
+        return Previous(history, getattr(self, "_momentum", None))
 
-        def callback(iteration, theta, loss):
-            early_stop = monitor(iteration, theta, loss)
-            return restart(iteration, theta, loss) or early_stop
+    def _fit_tasks(self, problem, plan, features):
+        """The scikit-learn callbacks' tasks of this fit: they see, at each
+        iteration, a copy of the estimator with that iteration's network."""
 
-        with monitor:
-            monitor.start(theta, record=not self._scores_go_on(problem.continuing))
-            result, regulariser = train(
-                self, kernel, objective, theta, callback, self.n_outputs_, gd_state
-            )
-            theta, loss = result.theta, result.loss
-            if problem.validation is not None and monitor.best_theta is not None:
-                if gd_state is not None and not np.array_equal(
-                    monitor.best_theta, theta
-                ):
-                    gd_state["velocity"][...] = 0.0  # the last iterate's
-                theta = monitor.best_theta  # the best validation score's
-                loss = kernel.loss(theta)
-        restart.end(theta)
-        # the penalty of the loss reported (with alpha="auto", the last one)
-        alpha = self._fixed_alpha() if regulariser is None else kernel.alpha
-        monitor.report(result.n_iter, loss)
-        return _Run(theta, loss, result, monitor, regulariser, alpha, gd_state)
+        def reconstruct(theta):
+            attributes = self._network_attributes(problem, theta, features)
+            return {**attributes, "_posterior": _MID_FIT}
 
-    def _gd_state(self, objective, theta, continuing):
-        """Gradient descent's state: the velocity, the loss a step may not
-        exceed (that of the weights training started from) and the learning
-        rate after any halvings. ``warm_start`` and ``partial_fit`` carry it
-        over, so that calls continue one run (a changed ``learning_rate``
-        starts afresh from the new one)."""
-        velocity = getattr(self, "_gd_velocity", None) if continuing else None
-        if velocity is not None:
-            state = {"velocity": velocity.copy(), "loss_ceiling": self._gd_loss_ceiling}
-            if self._gd_learning_rate_given == self.learning_rate:
-                state["learning_rate"] = self._gd_learning_rate_reached
-            return state
+        seen = problem.seen
+        return FitTasks(
+            self, seen.X, seen.y, seen.sample_weight, plan.n_restarts, reconstruct
+        )
+
+    def _network_attributes(self, problem, theta, features):
+        """The attributes that make the estimator predict with ``theta``."""
+        W1, W2 = problem.layout.unpack(np.asarray(theta, dtype=problem.dtype))
+        mapping = problem.mapping
         return {
-            "velocity": np.zeros(objective.n_parameters),
-            "loss_ceiling": float(objective.loss(theta)),
+            **features,
+            "n_outputs_": problem.layout.n_outputs,
+            "coefs_": [W1[:-1].copy(), W2[:-1].copy()],
+            "intercepts_": [W1[-1].copy(), W2[-1].copy()],
+            "_target_mapping": mapping,
+            "target_min_": mapping.y_min,
+            "target_max_": mapping.y_max,
+            "_single_output": problem.seen.single_output,
         }
 
-    def _scores_go_on(self, continuing):
-        """Whether this fit's validation scores continue the last fit's list
-        (``warm_start`` after a fit with early stopping): then the score of
-        the weights it starts from is not recorded again."""
-        return continuing and getattr(self, "validation_scores_", None) is not None
-
-    def _best(self, runs):
-        """The run kept: the best validation score with early stopping, else
-        the highest log evidence (``alpha="auto"``) or the lowest loss."""
-        if self.early_stopping:
-            return max(runs, key=lambda run: run.monitor.best_score)
-        if _is_auto(self.alpha):
-            return max(runs, key=_log_evidence)
-        return min(runs, key=lambda run: run.loss)
-
-    def _step(self, objective, theta, continuing):
-        """partial_fit's one gradient step, continuing gradient descent's
-        state (of earlier calls, or of a ``solver="gd"`` fit)."""
-        gd_state = self._gd_state(objective, theta, continuing)
-        options = dict(gd_state)
-        result = gradient_descent(
-            objective,
-            theta,
-            max_iter=1,
-            tol=0.0,
-            learning_rate=options.pop("learning_rate", self.learning_rate),
-            momentum=self.momentum,
-            n_iter_no_change=1,
-            **options,
+    def _commit(self, plan, problem, features, seed, outcome):
+        """Write every fitted attribute of the outcome (the one writer)."""
+        if not plan.continuing:
+            for name in [*_FEATURE_ATTRIBUTES, *_PRIVATE_FITTED]:
+                self.__dict__.pop(name, None)
+        attributes = self._network_attributes(problem, outcome.theta, features)
+        if plan.incremental and plan.continuing:
+            attributes["_single_output"] = self._single_output
+        history, penalties = outcome.history, outcome.penalty_history
+        attributes.update(
+            loss_=outcome.loss,
+            loss_curve_=history.loss_curve,
+            n_iter_=history.n_iter,
+            validation_scores_=history.validation_scores,
+            best_validation_score_=outcome.best_validation_score,
+            alpha_=outcome.alpha,
+            solver_=plan.solver,
+            _posterior=outcome.posterior,
+            _momentum=outcome.momentum,
+            _split_seed=seed,
         )
-        gd_state["learning_rate"] = result.state["learning_rate"]
-        return _Run(result.theta, result.loss, result, None, None, None, gd_state)
-
-    def _training_kernel(
-        self, X, Y, sample_weight, mapping, output_range, n_threads, continuing
-    ):
-        """The kernel on the canonical samples, and the loss of the best
-        constant prediction (the unit of ``tol``)."""
-        Y_network = mapping.to_network(Y, dtype=X.dtype)
-        rows, weights = canonical_samples(X, Y_network, sample_weight)
-        Y_network = Y_network[rows]
-        reference_loss = constant_prediction_loss(Y_network, weights, output_range)
-        kernel = NetworkKernel(
-            X,
-            Y_network,
-            weights,
-            layout=self._layout(),
-            alpha=self._initial_alpha(continuing),
-            rows=rows,
-            n_threads=n_threads,
-        )
-        return kernel, reference_loss
-
-    def _initial_alpha(self, continuing):
-        """The penalty to start from: ``alpha``; with ``alpha="auto"`` the last
-        fit's ``alpha_`` when continuing (warm start, partial_fit) a fit that
-        had ``alpha="auto"`` too, else 0.01 for every group."""
-        if not _is_auto(self.alpha):
-            return self._fixed_alpha()
-        previous = getattr(self, "alpha_", None) if continuing else None
-        if np.ndim(previous) == 1:  # the penalties of an alpha="auto" fit
-            return previous
-        return np.full(len(PENALTY_GROUPS), INITIAL_AUTO_ALPHA)
-
-    def _fixed_alpha(self):
-        """A float ``alpha``, or an array-like one as three float penalties."""
-        if np.ndim(self.alpha) == 0:
-            return float(self.alpha)
-        alpha = np.asarray(self.alpha, dtype=np.float64)
-        if alpha.shape != (len(PENALTY_GROUPS),) or not np.all(
-            np.isfinite(alpha) & (alpha >= 0)
-        ):
-            raise ValueError(
-                "alpha must be a non-negative float, 'auto', or "
-                f"{len(PENALTY_GROUPS)} non-negative penalties (for the "
-                f"{', '.join(PENALTY_GROUPS)}, as alpha_ after alpha='auto'); "
-                f"got {self.alpha!r}."
-            )
-        return alpha
-
-    def _resolved_solver(self, n_samples, layout, incremental):
-        """The solver that runs: ``solver``, or what ``"auto"`` picks."""
-        if incremental:
-            return "gd"  # partial_fit's gradient steps, whatever solver is
-        if self.solver != "auto":
-            return self.solver
-        P = layout.n_parameters
-        work = (n_samples + 2 * P) * P**2
-        small = P <= _HESSIAN_MAX_PARAMETERS and work <= _AUTO_LM_MAX_WORK
-        return "lm" if _is_auto(self.alpha) and small else "lbfgs"
-
-    def _check_solver_size(self, layout, incremental):
-        """solver="lm" and alpha="auto" need the P x P Gauss-Newton Hessian."""
-        if incremental:
-            return
-        needs = [
-            name
-            for name, needed in (
-                ("solver='lm'", self.solver_ == "lm"),
-                ("alpha='auto'", _is_auto(self.alpha)),
-            )
-            if needed
-        ]
-        P = layout.n_parameters
-        if needs and P > _HESSIAN_MAX_PARAMETERS:
-            raise ValueError(
-                f"{' and '.join(needs)} form and factorise a {P} x {P} matrix "
-                f"(one row per weight: {layout.n_features} features and "
-                f"{layout.n_hidden} hidden units give {P} weights), more than the "
-                f"limit of {_HESSIAN_MAX_PARAMETERS} weights. Use fewer hidden "
-                "units, or solver='lbfgs' with a float alpha."
-            )
-
-    def _record(self, run, continuing):
-        """The fitted attributes of the run: loss, curve, iterations, scores.
-        ``partial_fit`` and ``warm_start`` continue the curve, the iteration
-        count and the validation scores."""
-        result = run.result
-        state = run.gd_state or {"velocity": None, "loss_ceiling": None}
-        self._gd_velocity, self._gd_loss_ceiling = (
-            state["velocity"],
-            state["loss_ceiling"],
-        )
-        self._gd_learning_rate_given = self.learning_rate
-        self._gd_learning_rate_reached = state.get("learning_rate", self.learning_rate)
-        if run.monitor is None:  # partial_fit: one step
-            self._continue_curves(result.loss_curve[-1:], None, continuing)
-            self.loss_ = result.loss
-            return
-        self.loss_ = run.loss
-        scores = run.monitor.validation_scores if self.early_stopping else None
-        self._continue_curves(result.loss_curve, scores, continuing)
-        self.best_validation_score_ = (
-            run.monitor.best_score if self.early_stopping else None
-        )
-        history = None if run.regulariser is None else run.regulariser.history
-        self.alpha_history_ = None if history is None else [a for a, _ in history]
-        self.gamma_history_ = None if history is None else [g for _, g in history]
-
-    def _continue_curves(self, losses, scores, continuing):
-        """Append to (or, on a fresh fit, start) ``loss_curve_``, ``n_iter_``
-        and ``validation_scores_``."""
-        if not continuing or getattr(self, "loss_curve_", None) is None:
-            self.loss_curve_, self.n_iter_, self.validation_scores_ = [], 0, None
-        self.loss_curve_ = self.loss_curve_ + list(losses)
-        self.n_iter_ += len(losses)
-        if scores is None:
-            self.validation_scores_ = None
+        fit_only = {
+            "alpha_history_": None if penalties is None else [a for a, _ in penalties],
+            "gamma_history_": None if penalties is None else [g for _, g in penalties],
+            "restart_losses_": outcome.restart_losses,
+        }
+        if plan.incremental:
+            for name in fit_only:
+                self.__dict__.pop(name, None)
         else:
-            self.validation_scores_ = (self.validation_scores_ or []) + list(scores)
+            attributes.update(fit_only)
+        self.__dict__.update(attributes)
 
-    def _record_posterior(self, kernel, run, mapping):
-        """noise_variance_, n_effective_parameters_, log_evidence_, alpha_ and
-        the posterior covariance behind ``predict(return_std=True)``."""
-        self.alpha_ = run.alpha
-        kernel.set_alpha(run.alpha)
-        layout = kernel.layout
-        # y's units per unit of the network's output, per output (inf where
-        # y's range itself overflows)
-        with np.errstate(over="ignore"):
-            self._output_scale = mapping.span / (mapping.width * mapping.prescale)
-        self._posterior_covariance = None
-        found = None
-        interrupted = run.result.stopped_by == "interrupted"  # stop promptly
-        if not interrupted and (
-            _is_auto(self.alpha)
-            or hessian_is_affordable(
-                kernel.n_samples,
-                layout.n_parameters,
-                _HESSIAN_MAX_PARAMETERS,
-                _HESSIAN_MAX_WORK,
+    # ------------------------------------------------------------- posterior
+    def _posterior_attribute(self, read):
+        posterior = self.__dict__.get("_posterior")
+        if posterior is None:
+            raise AttributeError(
+                "This SigmoidMLPRegressor has no posterior: it is not fitted, or "
+                "partial_fit moved its weights since the last fit."
             )
-        ):
-            found = posterior(kernel, run.theta, self.n_outputs_)
-        if found is not None:
-            self._posterior_covariance = found.covariance
-            noise, n_effective = found.noise_variance, found.n_effective
-            self.log_evidence_ = found.log_evidence
-        else:
-            noise, n_effective = self._residual_noise(kernel, run), np.nan
-            self.log_evidence_ = np.nan
-        self.n_effective_parameters_ = n_effective
-        self._noise_variance_network = noise
-        with np.errstate(over="ignore"):  # inf where y's units overflow
-            self.noise_variance_ = noise * self._output_scale**2
+        return read(posterior)
 
-    def _residual_noise(self, kernel, run):
-        """Noise variance (network scale) from the residuals alone, counting
-        every parameter as effective: where the Hessian was not computed."""
-        S, P = kernel.data.weight_sum, kernel.layout.n_parameters
-        n_observations = S * self.n_outputs_
-        with np.errstate(over="ignore", invalid="ignore"):
-            penalties = kernel.layout.penalties(kernel.alpha)
-            penalty = float(penalties[penalties > 0] @ run.theta[penalties > 0] ** 2)
-            sse = max(2 * S * run.loss - penalty, 0.0)
-        return sse / max(n_observations - P, 1.0)
+    @property
+    def noise_variance_(self):
+        return self._posterior_attribute(
+            lambda posterior: posterior.noise_variance_in(self._target_mapping)
+        )
 
-    def _warn_about(self, result, incremental, interrupted_restart=False):
-        # 6: _warn_about, _fit_unguarded, _fit, fit, scikit-learn's _fit_context,
-        # the caller
-        for note in result.notes:
-            warnings.warn(
-                f"SigmoidMLPRegressor(solver={self.solver_!r}): {note}",
-                ConvergenceWarning,
-                stacklevel=6,
-            )
-        if result.reached_max_iter and not incremental:  # partial_fit: 1 step
-            budget = (
-                f"max_fun={self.max_fun} loss evaluations"
-                if result.stopped_by == "max_fun"
-                else f"max_iter={self.max_iter} iterations"
-            )
-            warnings.warn(
-                f"SigmoidMLPRegressor(solver={self.solver_!r}) stopped at {budget} "
-                f"before the loss settled to tol={self.tol}. Raise "
-                f"{budget.split('=')[0]} to train longer, or raise tol to stop "
-                "sooner; the weights reached are kept.",
-                ConvergenceWarning,
-                stacklevel=6,
-            )
-        elif result.stopped_by == "diverged":
-            warnings.warn(result.message, ConvergenceWarning, stacklevel=6)
-        elif result.stopped_by == "interrupted":
-            warnings.warn(
-                "Training interrupted by the user: the weights of the last "
-                f"completed iteration ({result.n_iter}) are kept.",
-                FitInterruptedWarning,
-                stacklevel=6,
-            )
-        if interrupted_restart:
-            warnings.warn(
-                "Training interrupted by the user: the restarts after the "
-                "interrupted one were skipped, and the best run is kept.",
-                FitInterruptedWarning,
-                stacklevel=6,
-            )
+    @property
+    def n_effective_parameters_(self):
+        return self._posterior_attribute(lambda posterior: posterior.n_effective)
+
+    @property
+    def log_evidence_(self):
+        return self._posterior_attribute(lambda posterior: posterior.log_evidence)
+
+    # ------------------------------------------------------------ persistence
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # object's is __dict__ itself
+        for name in _CALLBACK_STATE:
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state_of_release_0_1(state))
 
     # ---------------------------------------------------------------- predict
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "coefs_") and hasattr(self, "_target_mapping")
+
+    def _fitted_layout(self):
+        """The fitted network's layout (from its weights, whatever n_hidden
+        says now)."""
+        return ParameterLayout(
+            self.n_features_in_, self.coefs_[0].shape[1], self.n_outputs_
+        )
+
+    def _theta(self, dtype=np.float64):
+        W1 = np.vstack([self.coefs_[0], self.intercepts_[0][None, :]])
+        W2 = np.vstack([self.coefs_[1], self.intercepts_[1][None, :]])
+        return self._fitted_layout().pack(W1, W2, dtype=dtype)
+
     def predict(self, X, return_std=False):
         """Predict with the fitted network, in y's units.
 
@@ -976,10 +689,11 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             ``sqrt(sigma^2 + g^T A^-1 g)`` with ``g`` the gradient of the
             network's output with respect to the weights at ``x`` and ``A``
             the Gauss-Newton Hessian of the penalised loss (the posterior
-            precision), in y's units. With a float ``alpha`` it needs the
-            Hessian computed at the end of ``fit``, which happens while the
-            network has at most 4000 weights and ``n_samples * weights^2``
-            is at most 2.5e9; otherwise this raises.
+            precision), in y's units. It needs the posterior covariance of
+            the fit: computed with ``alpha="auto"``, and with a float
+            ``alpha`` while the Gauss-Newton matrix pays (see the user
+            guide's Bayesian page); otherwise, and after ``partial_fit``,
+            this raises, saying why.
 
         Returns
         -------
@@ -1000,63 +714,41 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 accept_sparse=("csr", "csc"),
                 dtype=(np.float64, np.float32),
             )
-        if return_std and getattr(self, "_posterior_covariance", None) is None:
-            if getattr(self, "_stepped_by_partial_fit", False):
-                raise ValueError(
-                    "return_std=True needs the Gauss-Newton Hessian at the "
-                    "current weights, which partial_fit set without computing "
-                    "it. Call fit for predictive standard deviations."
-                )
+        posterior = self.__dict__.get("_posterior")
+        if return_std and posterior is None:
             raise ValueError(
-                "return_std=True needs the Gauss-Newton Hessian of the fit, which "
-                f"was not computed: it is computed for at most "
-                f"{_HESSIAN_MAX_PARAMETERS} weights and n_samples * weights^2 up "
-                f"to {_HESSIAN_MAX_WORK:.3g} (this network has "
-                f"{self._layout().n_parameters} weights). Fit with alpha='auto', "
-                "fewer hidden units or fewer samples."
+                "return_std=True needs the posterior of a fit, and partial_fit "
+                "moved the weights without computing it. Call fit for "
+                "predictive standard deviations."
             )
-        n_threads = effective_n_threads(self.n_jobs)
-        theta = self._theta(X.dtype)
-        with NetworkKernel(X, layout=self._layout(), n_threads=n_threads) as kernel:
-            with blas_single_threaded():
-                outputs = kernel.predict(theta)
-                if return_std:
-                    variance = kernel.output_variances(
-                        self._theta(), self._posterior_covariance
-                    )
-        self._check_finite_outputs(outputs, X)
         mapping = self._target_mapping
+        layout = self._fitted_layout()
+        n_threads = effective_n_threads(self.n_jobs)
+        with NetworkKernel(X, layout=layout, n_threads=n_threads) as kernel:
+            with blas_single_threaded():
+                outputs = kernel.predict(self._theta(X.dtype))
+                if return_std:
+                    y_std = posterior.predictive_std(kernel, self._theta(), mapping)
+        _check_finite_outputs(outputs, X)
         if X.dtype == np.float32 and mapping.fits_float32():
             y_pred = mapping.to_target(outputs, out=outputs)
         else:
             y_pred = mapping.to_target(outputs)
-        y_pred = y_pred.ravel() if self._single_output else y_pred
+        if self._single_output:
+            y_pred = y_pred.ravel()
         if not return_std:
             return y_pred
-        y_std = np.sqrt(variance + self._noise_variance_network) * self._output_scale
         return y_pred, y_std.ravel() if self._single_output else y_std
 
-    @staticmethod
-    def _check_finite_outputs(outputs, X):
-        if not np.all(np.isfinite(outputs)):
-            # Finite weights, finite X: only an overflow of X W1 gets here.
-            raise ValueError(
-                "The network's hidden pre-activations X @ W1 overflowed for some "
-                f"rows of X (largest |X| = {_largest_magnitude(X):.3g}). Scale X, "
-                "for example with sklearn.preprocessing.StandardScaler, before "
-                "fitting and predicting."
-            )
 
-
-def _is_auto(alpha):
-    return isinstance(alpha, str)  # "auto" (the only string allowed)
-
-
-def _log_evidence(run):
-    last = run.regulariser.last  # None if every evidence update failed
-    return -np.inf if last is None or np.isnan(last.log_evidence) else last.log_evidence
-
-
-def _largest_magnitude(X):
-    data = X.data if sp.issparse(X) else X
-    return float(np.max(np.abs(data))) if data.size else 0.0
+def _check_finite_outputs(outputs, X):
+    if not np.all(np.isfinite(outputs)):
+        # Finite weights, finite X: only an overflow of X W1 gets here.
+        data = X.data if sp.issparse(X) else X
+        largest = float(np.max(np.abs(data))) if data.size else 0.0
+        raise ValueError(
+            "The network's hidden pre-activations X @ W1 overflowed for some "
+            f"rows of X (largest |X| = {largest:.3g}). Scale X, for example "
+            "with sklearn.preprocessing.StandardScaler, before fitting and "
+            "predicting."
+        )

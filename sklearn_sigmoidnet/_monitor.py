@@ -26,29 +26,37 @@ class TrainingMonitor:
 
     Parameters
     ----------
-    estimator : SigmoidMLPRegressor
-        Supplies ``verbose``, ``max_iter``, ``n_iter_no_change`` and ``tol``.
-    validation : tuple or None
-        ``(X, Y, weights)`` held out for early stopping, Y on the network's
-        scale (R^2 does not depend on the affine target map), or None.
+    held_out : HeldOut or None
+        The rows held out for early stopping (``X``, ``Y`` on the network's
+        scale, since R^2 does not depend on the affine target map, and
+        ``weights``), or None.
     layout : ParameterLayout
     n_threads : int
+    verbose : bool
+        Print a line per iteration (every ``max_iter // 100`` beyond 200).
+    max_iter : int
+    patience : int or float
+        Iterations without an improvement of the validation score by at
+        least ``tol`` before stopping.
+    tol : float
     """
 
-    def __init__(self, estimator, validation, layout, n_threads):
-        self.verbose = estimator.verbose
-        self.every = 1 if estimator.max_iter <= 200 else estimator.max_iter // 100
+    def __init__(
+        self, held_out, layout, n_threads, *, verbose, max_iter, patience, tol
+    ):
+        self.verbose = verbose
+        self.every = 1 if max_iter <= 200 else max_iter // 100
         self.started_at = time.perf_counter()
-        self.patience = estimator.n_iter_no_change
-        self.tol = estimator.tol
+        self.patience = patience
+        self.tol = tol
         self.no_improvement = 0
         self.validation_scores = []
         self.best_score = -np.inf
         self.best_theta = None
         self.kernel = None
-        if validation is not None:
-            X, self.Y, self.weights = validation
-            self.kernel = NetworkKernel(X, layout=layout, n_threads=n_threads)
+        if held_out is not None:
+            self.Y, self.weights = held_out.Y, held_out.weights
+            self.kernel = NetworkKernel(held_out.X, layout=layout, n_threads=n_threads)
 
     def start(self, theta, record=True):
         """Before the first iteration: score the initial weights (on this

@@ -1,198 +1,356 @@
-"""One training run of the network: the solver, with the evidence updates of
-``alpha="auto"``, and the posterior at the weights it ends with.
+"""The training run: restarts, the evidence loop, ``partial_fit``'s step, the posterior.
 
-The estimator calls :func:`train` once per restart (``n_init``) and keeps the
-best run; :func:`posterior` gives the noise variance, the effective number of
-parameters, the log evidence and the covariance for ``predict(return_std=True)``.
+:func:`run_training` carries out a :class:`~._plan.FitPlan` on a
+:class:`~._problem.TrainingProblem` and returns a :class:`TrainingOutcome`,
+which the estimator commits whole. Nothing here sees the estimator: the
+callbacks' task object (:class:`~._callbacks.FitTasks`) is the only holder of
+it, to hand to scikit-learn.
+
+- Each restart runs the plan's solver from its initial weights, with
+  ``alpha="auto"`` re-estimating the penalties (:mod:`._evidence_loop`), the
+  :class:`~._monitor.TrainingMonitor` scoring held-out rows, and the best
+  restart kept: the best validation score with early stopping, else the
+  highest log evidence (``alpha="auto"``) or the lowest loss.
+- ``partial_fit`` takes one gradient step, continuing the
+  :class:`MomentumState` of earlier calls.
+- The :class:`~._posterior.Posterior` is computed at the kept weights.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
-from ._bayes import EvidenceRegulariser, LinAlgError
-from .solvers import (
-    STOP_MESSAGES,
-    SolverResult,
-    gradient_descent,
-    lbfgs,
-    levenberg_marquardt,
-)
-from .solvers._gradient_descent import halving_note
+from ._evidence_loop import train_once
+from ._monitor import TrainingMonitor
+from ._posterior import posterior_at
+from .exceptions import FitInterruptedWarning
+from .solvers import gradient_descent
 
-__all__ = [
-    "INITIAL_AUTO_ALPHA",
-    "Posterior",
-    "hessian_is_affordable",
-    "posterior",
-    "train",
-]
-
-# The penalty alpha = a / b of every group that alpha="auto" starts from (on
-# the network's scale, where the targets span target_range).
-INITIAL_AUTO_ALPHA = 1e-2
-# alpha="auto" with L-BFGS or gradient descent: iterations between two
-# evidence updates (a fixed number: a long first chunk at the initial alpha
-# overfits before the first update), and the relative change of every group's
-# alpha that counts as converged.
-_AUTO_CHUNK = 20
-_AUTO_RTOL = 1e-2
-# ... and at most this many updates (a chunk that cannot move the weights at
-# the new alpha ends the loop too).
-_AUTO_MAX_UPDATES = 50
-
-
-def _solver_call(
-    estimator, objective, theta, callback, max_iter, after_step=None, gd_state=None
-):
-    common = {"max_iter": max_iter, "tol": estimator.tol, "callback": callback}
-    if estimator.solver_ == "lbfgs":
-        return lbfgs(objective, theta, max_fun=estimator.max_fun, **common)
-    if estimator.solver_ == "lm":
-        return levenberg_marquardt(objective, theta, after_step=after_step, **common)
-    # gd_state: the velocity, the loss ceiling and the learning rate reached
-    state = dict(gd_state or {})
-    learning_rate = state.pop("learning_rate", estimator.learning_rate)
-    result = gradient_descent(
-        objective,
-        theta,
-        learning_rate=learning_rate,
-        momentum=estimator.momentum,
-        n_iter_no_change=estimator.n_iter_no_change,
-        **state,
-        **common,
-    )
-    if gd_state is not None:
-        gd_state["learning_rate"] = result.state["learning_rate"]
-    return result
-
-
-def _chunks_with_evidence(estimator, objective, theta, callback, regulariser, gd_state):
-    """L-BFGS or gradient descent in chunks at a fixed alpha, an evidence
-    update after each chunk, until alpha settles (and the chunk converged) or
-    ``max_iter`` is spent. Gradient descent's velocity starts from zero at
-    each new alpha."""
-    curve, n_iter = [], 0
-    start_rate = None if gd_state is None else gd_state.get("learning_rate")
-
-    def offset_callback(iteration, theta, loss):
-        return callback(n_iter + iteration, theta, loss)
-
-    while True:
-        budget = min(_AUTO_CHUNK, estimator.max_iter - n_iter)
-        trained_alpha = regulariser.kernel.alpha
-        result = _solver_call(
-            estimator, objective, theta, offset_callback, budget, gd_state=gd_state
-        )
-        curve += result.loss_curve
-        n_iter += result.n_iter
-        theta = result.theta
-        if result.stopped_by in ("callback", "interrupted", "diverged"):
-            break
-        old = regulariser.kernel.alpha
-        try:
-            new = regulariser.update(theta)
-        except KeyboardInterrupt:  # as inside a solver: keep the last iterate
-            result = _interrupted(result)
-            break
-        settled = np.all(np.abs(new - old) <= _AUTO_RTOL * old)
-        settled = settled and result.stopped_by == "tol"
-        settled |= result.n_iter == 0 or len(regulariser.history) >= _AUTO_MAX_UPDATES
-        if settled:
-            break
-        if gd_state is not None:
-            gd_state["velocity"][...] = 0.0
-        if n_iter >= estimator.max_iter:
-            result.stopped_by = "max_iter"
-            break
-    # the weights and loss are those of the last chunk, at its penalty
-    regulariser.kernel.set_alpha(trained_alpha)
-    notes = []  # one note for the chunks together (their rate carries over)
-    if gd_state is not None:
-        start_rate = start_rate or estimator.learning_rate
-        if gd_state["learning_rate"] < start_rate:
-            notes.append(halving_note(start_rate, gd_state["learning_rate"]))
-    return SolverResult(
-        theta, result.loss, curve, n_iter, result.stopped_by, result.message, notes
-    )
-
-
-def _interrupted(result):
-    result.stopped_by = "interrupted"
-    result.message = STOP_MESSAGES["interrupted"]
-    return result
-
-
-def train(estimator, kernel, objective, theta, callback, n_outputs, gd_state=None):
-    """One run from ``theta``: returns ``(SolverResult, regulariser or None)``.
-
-    ``gd_state`` is gradient descent's state carried from call to call
-    (``velocity``, updated in place, and ``loss_ceiling``), or None.
-    """
-    if not isinstance(estimator.alpha, str):  # a fixed penalty
-        result = _solver_call(
-            estimator, objective, theta, callback, estimator.max_iter, gd_state=gd_state
-        )
-        return result, None
-    regulariser = EvidenceRegulariser(kernel, n_outputs, kernel.alpha)
-    if estimator.solver_ == "lm":  # trainbr: an update after each accepted step
-        after_step = regulariser.after_step
-        result = _solver_call(
-            estimator, objective, theta, callback, estimator.max_iter, after_step
-        )
-        return result, regulariser
-    result = _chunks_with_evidence(
-        estimator, objective, theta, callback, regulariser, gd_state
-    )
-    return result, regulariser
+__all__ = ["FitHistory", "MomentumState", "TrainingOutcome", "run_training"]
 
 
 @dataclass
-class Posterior:
-    """The Gaussian posterior at the fitted weights, on the network's scale.
+class MomentumState:
+    """Gradient descent's state, carried from call to call (``warm_start``,
+    ``partial_fit``) so that calls continue one run.
 
     Attributes
     ----------
-    noise_variance : float
-        ``1 / b``, from the residuals and the effective number of parameters.
-    n_effective : float
-    log_evidence : float
-    covariance : ndarray of shape (P, P)
-        Posterior covariance of the parameters, ``A^-1``.
+    velocity : ndarray of shape (n_parameters,)
+        Updated in place by the solver.
+    loss_ceiling : float
+        The loss a step may not exceed: that of the weights training started
+        from.
+    learning_rate_given : float
+        The ``learning_rate`` the state was reached with.
+    learning_rate : float
+        The rate after any halvings (continued while ``learning_rate`` stays
+        the one given).
     """
 
-    noise_variance: float
-    n_effective: float
-    log_evidence: float
-    covariance: np.ndarray
+    velocity: np.ndarray
+    loss_ceiling: float
+    learning_rate_given: float
+    learning_rate: float
+
+    @classmethod
+    def start(cls, objective, theta, learning_rate):
+        velocity = np.zeros(objective.n_parameters)
+        ceiling = float(objective.loss(theta))
+        return cls(velocity, ceiling, learning_rate, learning_rate)
+
+    def continued(self, learning_rate):
+        """A copy to continue from (a changed ``learning_rate`` starts afresh
+        from the new one)."""
+        rate = (
+            self.learning_rate
+            if learning_rate == self.learning_rate_given
+            else learning_rate
+        )
+        return replace(
+            self,
+            velocity=self.velocity.copy(),
+            learning_rate_given=learning_rate,
+            learning_rate=rate,
+        )
 
 
-def posterior(kernel, theta, n_outputs):
-    """The posterior at ``theta`` under the kernel's penalty ``alpha = a / b``,
-    or None where the Gauss-Newton Hessian is not finite.
+@dataclass
+class FitHistory:
+    """The curves that ``warm_start`` and ``partial_fit`` continue."""
 
-    ``gamma`` does not depend on ``b`` at a fixed ratio ``a / b``; ``b`` is
-    then the residual estimate ``(N - n_effective) / sse``.
+    loss_curve: list = field(default_factory=list)
+    n_iter: int = 0
+    validation_scores: object = None  # list of float, or None
+
+    def continued(self, losses, scores):
+        """A new history: this one's with ``losses`` (and ``scores``, or None
+        without early stopping) appended."""
+        if scores is None:
+            kept = None
+        else:
+            kept = (self.validation_scores or []) + list(scores)
+        return FitHistory(
+            self.loss_curve + list(losses), self.n_iter + len(losses), kept
+        )
+
+
+@dataclass
+class TrainingOutcome:
+    """What a training run reached: everything the estimator commits.
+
+    Attributes
+    ----------
+    theta : ndarray
+        The kept weights (float64).
+    loss : float
+        The loss at ``theta`` under ``alpha``.
+    alpha : float or ndarray of shape (3,)
+        The penalty of ``loss`` (with ``alpha="auto"``, the last one reached).
+    history : FitHistory
+    best_validation_score : float or None
+    penalty_history : list of (alpha, gamma) or None
+        The evidence updates of ``alpha="auto"``.
+    restart_losses : list of float or None
+        None after ``partial_fit``.
+    momentum : MomentumState or None
+        Gradient descent's state (None after ``lbfgs`` and ``lm``).
+    posterior : Posterior or None
+        None after ``partial_fit``.
+    warnings : list of (category, message)
+        To be issued to the caller.
     """
-    regulariser = EvidenceRegulariser(kernel, n_outputs, kernel.alpha)
-    P = kernel.layout.n_parameters
-    JtJ, Jtr = np.empty((P, P)), np.empty(P)
-    loss = kernel.normal_equations(theta, JtJ, Jtr)
-    alpha = kernel.alpha
-    try:
-        regulariser.precisions = (alpha, 1.0)
-        first = regulariser.evaluate(theta, JtJ, loss)
-        b = first.next_noise_precision
-        regulariser.precisions = (alpha * b, b)
-        at_b = regulariser.evaluate(theta, JtJ, loss)
-    except LinAlgError:
-        return None
-    return Posterior(1.0 / b, first.n_effective, at_b.log_evidence, at_b.covariance)
+
+    theta: np.ndarray
+    loss: float
+    alpha: object
+    history: FitHistory
+    best_validation_score: object = None
+    penalty_history: object = None
+    restart_losses: object = None
+    momentum: object = None
+    posterior: object = None
+    warnings: list = field(default_factory=list)
 
 
-def hessian_is_affordable(n_rows, n_parameters, max_parameters, max_flops):
-    """Whether the posterior (``n_rows P^2`` work for the Gauss-Newton Hessian,
-    ``P^3`` for its inverse, ``P^2`` memory) is computed at the end of a fit
-    with a float ``alpha``."""
-    work = (n_rows + n_parameters) * n_parameters**2
-    return n_parameters <= max_parameters and work <= max_flops
+@dataclass
+class _Run:
+    """One restart's result."""
+
+    theta: np.ndarray
+    loss: float
+    result: object  # SolverResult
+    monitor: TrainingMonitor
+    regulariser: object
+    alpha: object
+    momentum: object
+
+
+def _monitor(plan, problem):
+    return TrainingMonitor(
+        problem.held_out,
+        problem.layout,
+        problem.n_threads,
+        verbose=plan.verbose,
+        max_iter=plan.max_iter,
+        patience=plan.n_iter_no_change,
+        tol=plan.tol,
+    )
+
+
+def _one_run(plan, problem, theta, tasks, momentum, scores_go_on):
+    """One training run from ``theta`` (a restart, or the fitted weights
+    continued)."""
+    kernel = problem.kernel
+    kernel.set_alpha(plan.penalty.initial)  # every restart from the same penalty
+    if plan.solver == "gd" and momentum is None:
+        momentum = MomentumState.start(problem.objective, theta, plan.learning_rate)
+    monitor = _monitor(plan, problem)
+    restart = tasks.restart(theta, plan.max_iter)
+
+    def callback(iteration, theta, loss):
+        early_stop = monitor(iteration, theta, loss)
+        return restart(iteration, theta, loss) or early_stop
+
+    with monitor:
+        monitor.start(theta, record=not scores_go_on)
+        result, regulariser = train_once(
+            plan, kernel, problem.objective, theta, callback, momentum
+        )
+        theta, loss = result.theta, result.loss
+        if monitor.best_theta is not None:  # early stopping: the best score's
+            if momentum is not None and not np.array_equal(monitor.best_theta, theta):
+                momentum.velocity[...] = 0.0  # the last iterate's
+            theta = monitor.best_theta
+            loss = kernel.loss(theta)
+    restart.end(theta)
+    alpha = plan.penalty.fixed if regulariser is None else kernel.alpha
+    monitor.report(result.n_iter, loss)
+    return _Run(theta, loss, result, monitor, regulariser, alpha, momentum)
+
+
+def _log_evidence(run):
+    last = run.regulariser.last  # None if every evidence update failed
+    return -np.inf if last is None or np.isnan(last.log_evidence) else last.log_evidence
+
+
+def _best(plan, runs):
+    if plan.early_stopping:
+        return max(runs, key=lambda run: run.monitor.best_score)
+    if plan.penalty.auto:
+        return max(runs, key=_log_evidence)
+    return min(runs, key=lambda run: run.loss)
+
+
+def _restarts(plan, problem, starts, tasks, momentum, scores_go_on):
+    """Every restart's run, until the starts are used up or one is interrupted."""
+    runs = []
+    for theta in starts:
+        runs.append(_one_run(plan, problem, theta, tasks, momentum, scores_go_on))
+        if runs[-1].result.stopped_by == "interrupted":
+            break  # Ctrl-C ends the fit, not only this restart
+    return runs
+
+
+def _fit_outcome(plan, problem, starts, tasks, previous):
+    """``fit``: the restarts, the best run and its posterior."""
+    momentum = None
+    if previous.momentum is not None and plan.solver == "gd":
+        momentum = previous.momentum.continued(plan.learning_rate)
+    scores_go_on = plan.continuing and previous.history.validation_scores is not None
+    runs = _restarts(plan, problem, starts, tasks, momentum, scores_go_on)
+    run = _best(plan, runs)
+    problem.kernel.set_alpha(run.alpha)
+    posterior, interrupted = posterior_at(
+        problem.kernel,
+        run.theta,
+        run.loss,
+        n_outputs=plan.layout.n_outputs,
+        with_matrix=plan.computes_posterior and run.result.stopped_by != "interrupted",
+        why_not=_why_no_matrix(plan, run),
+    )
+    scores = run.monitor.validation_scores if plan.early_stopping else None
+    history = (previous.history if plan.continuing else FitHistory()).continued(
+        run.result.loss_curve, scores
+    )
+    skipped = runs[-1].result.stopped_by == "interrupted" and runs[-1] is not run
+    return TrainingOutcome(
+        theta=run.theta,
+        loss=run.loss,
+        alpha=run.alpha,
+        history=history,
+        best_validation_score=run.monitor.best_score if plan.early_stopping else None,
+        penalty_history=None if run.regulariser is None else run.regulariser.history,
+        restart_losses=[r.loss for r in runs],
+        momentum=run.momentum,
+        posterior=posterior,
+        warnings=_warnings(plan, run.result, skipped, interrupted),
+    )
+
+
+def _why_no_matrix(plan, run):
+    if run.result.stopped_by == "interrupted":
+        return "the fit was interrupted, so it was skipped."
+    return plan.budget.describe() + "."
+
+
+def _step_outcome(plan, problem, theta, previous):
+    """``partial_fit``: one gradient step, continuing gradient descent's state."""
+    if previous.momentum is not None:
+        momentum = previous.momentum.continued(plan.learning_rate)
+    else:
+        momentum = MomentumState.start(problem.objective, theta, plan.learning_rate)
+    result = gradient_descent(
+        problem.objective,
+        theta,
+        max_iter=1,
+        tol=0.0,
+        learning_rate=momentum.learning_rate,
+        momentum=plan.momentum,
+        n_iter_no_change=1,
+        velocity=momentum.velocity,
+        loss_ceiling=momentum.loss_ceiling,
+    )
+    momentum.learning_rate = result.state["learning_rate"]
+    history = (previous.history if plan.continuing else FitHistory()).continued(
+        result.loss_curve[-1:], None
+    )
+    return TrainingOutcome(
+        theta=result.theta,
+        loss=result.loss,
+        alpha=problem.kernel.alpha,
+        history=history,
+        momentum=momentum,
+        warnings=_warnings(plan, result, False, False),
+    )
+
+
+@dataclass
+class Previous:
+    """What a continued fit carries over from the fitted estimator."""
+
+    history: FitHistory = field(default_factory=FitHistory)
+    momentum: object = None
+
+
+def run_training(plan, problem, starts, tasks, previous):
+    """Carry out ``plan`` on ``problem`` from the initial weights ``starts``
+    (an iterable, one per restart); ``previous`` is a :class:`Previous`.
+
+    Returns
+    -------
+    TrainingOutcome
+    """
+    if plan.incremental:
+        return _step_outcome(plan, problem, next(iter(starts)), previous)
+    return _fit_outcome(plan, problem, starts, tasks, previous)
+
+
+def _warnings(plan, result, skipped_restarts, interrupted_posterior):
+    """The warnings of a run, as (category, message) pairs."""
+    name = f"SigmoidMLPRegressor(solver={plan.solver!r})"
+    found = [(ConvergenceWarning, f"{name}: {note}") for note in result.notes]
+    if result.reached_max_iter and not plan.incremental:  # partial_fit: 1 step
+        found.append((ConvergenceWarning, _budget_message(plan, result, name)))
+    elif result.stopped_by == "diverged":
+        found.append((ConvergenceWarning, result.message))
+    elif result.stopped_by == "interrupted":
+        found.append(
+            (
+                FitInterruptedWarning,
+                "Training interrupted by the user: the weights of the last "
+                f"completed iteration ({result.n_iter}) are kept.",
+            )
+        )
+    if skipped_restarts:
+        found.append(
+            (
+                FitInterruptedWarning,
+                "Training interrupted by the user: the restarts after the "
+                "interrupted one were skipped, and the best run is kept.",
+            )
+        )
+    if interrupted_posterior:
+        found.append(
+            (
+                FitInterruptedWarning,
+                "Training interrupted by the user while computing the posterior: "
+                "the trained weights are kept, without the posterior "
+                "(predict(return_std=True) raises; n_effective_parameters_ and "
+                "log_evidence_ are NaN).",
+            )
+        )
+    return found
+
+
+def _budget_message(plan, result, name):
+    if result.stopped_by == "max_fun":
+        budget, option = f"max_fun={plan.max_fun} loss evaluations", "max_fun"
+    else:
+        budget, option = f"max_iter={plan.max_iter} iterations", "max_iter"
+    return (
+        f"{name} stopped at {budget} before the loss settled to tol={plan.tol}. "
+        f"Raise {option} to train longer, or raise tol to stop sooner; the "
+        "weights reached are kept."
+    )

@@ -1,13 +1,12 @@
 """_monitor: weighted R^2, progress lines and early stopping during a fit."""
 
-import types
-
 import numpy as np
 import pytest
 from sklearn.metrics import r2_score
 
 from sklearn_sigmoidnet import NetworkKernel, ParameterLayout
 from sklearn_sigmoidnet._monitor import TrainingMonitor, weighted_r2
+from sklearn_sigmoidnet._problem import HeldOut
 
 
 # ----------------------------------------------------------------- weighted_r2
@@ -46,10 +45,10 @@ def test_zero_weights_do_not_count():
 
 
 # ------------------------------------------------------------- TrainingMonitor
-def _estimator(**kwargs):
-    settings = dict(verbose=False, max_iter=200, n_iter_no_change=3, tol=0.0)
+def _monitor(held_out=None, layout=None, n_threads=1, **kwargs):
+    settings = dict(verbose=False, max_iter=200, patience=3, tol=0.0)
     settings.update(kwargs)
-    return types.SimpleNamespace(**settings)
+    return TrainingMonitor(held_out, layout, n_threads, **settings)
 
 
 class _ScriptedKernel:
@@ -66,12 +65,12 @@ class _ScriptedKernel:
         self.closed = True
 
 
-def _monitor_with_scores(scores, **estimator):
+def _monitor_with_scores(scores, **settings):
     """A monitor whose validation R^2 follows ``scores`` (Y = [0, 1, 0, 1])."""
     Y = np.array([[0.0], [1.0], [0.0], [1.0]])
     # R^2 = 1 - SSE / 1 for predictions Y + e with e^2 summing to 1 - score
     predictions = [Y + np.sqrt((1 - s) / 4) for s in scores]
-    monitor = TrainingMonitor(_estimator(**estimator), None, None, 1)
+    monitor = _monitor(**settings)
     monitor.kernel = _ScriptedKernel(predictions)
     monitor.Y, monitor.weights = Y, None
     return monitor
@@ -79,7 +78,7 @@ def _monitor_with_scores(scores, **estimator):
 
 def test_patience_counts_iterations_without_improvement():
     scores = [0.1, 0.5, 0.4, 0.45, 0.3, 0.6, 0.2, 0.2]
-    monitor = _monitor_with_scores(scores, n_iter_no_change=3)
+    monitor = _monitor_with_scores(scores, patience=3)
     stops = []
     for iteration in range(1, len(scores) + 1):
         theta = np.full(2, float(iteration))
@@ -94,7 +93,7 @@ def test_patience_counts_iterations_without_improvement():
 
 def test_tol_is_the_improvement_that_counts():
     scores = [0.5, 0.505, 0.509, 0.6]
-    monitor = _monitor_with_scores(scores, n_iter_no_change=2, tol=0.01)
+    monitor = _monitor_with_scores(scores, patience=2, tol=0.01)
     stops = [monitor(i, np.zeros(1), 1.0) for i in range(1, 4)]
     # improvements of less than tol count as none: stop at the third
     assert stops == [False, False, True]
@@ -112,7 +111,7 @@ def test_the_best_weights_are_a_copy():
 
 
 def test_without_validation_it_only_prints(capsys):
-    monitor = TrainingMonitor(_estimator(verbose=True), None, None, 1)
+    monitor = _monitor(verbose=True)
     assert monitor.kernel is None
     assert monitor(1, np.zeros(2), 0.25) is False
     out = capsys.readouterr().out
@@ -126,9 +125,7 @@ def test_without_validation_it_only_prints(capsys):
 
 @pytest.mark.parametrize("max_iter, printed", [(200, 200), (1000, 101), (250, 126)])
 def test_verbose_prints_every_max_iter_over_100_iterations(capsys, max_iter, printed):
-    monitor = TrainingMonitor(
-        _estimator(verbose=True, max_iter=max_iter), None, None, 1
-    )
+    monitor = _monitor(verbose=True, max_iter=max_iter)
     for iteration in range(1, max_iter + 1):
         monitor(iteration, np.zeros(1), 1.0)
     lines = capsys.readouterr().out.splitlines()
@@ -138,7 +135,7 @@ def test_verbose_prints_every_max_iter_over_100_iterations(capsys, max_iter, pri
 
 
 def test_quiet_monitor_prints_nothing(capsys):
-    monitor = TrainingMonitor(_estimator(), None, None, 1)
+    monitor = _monitor()
     monitor(1, np.zeros(1), 1.0)
     monitor.report(1, 1.0)
     assert capsys.readouterr().out == ""
@@ -151,7 +148,7 @@ def test_validation_scores_the_network_on_the_held_out_rows():
     weights = rng.uniform(0.5, 1.5, size=60)
     layout = ParameterLayout(3, 4, 2)
     theta = rng.normal(size=layout.n_parameters)
-    with TrainingMonitor(_estimator(), (X, Y, weights), layout, 2) as monitor:
+    with _monitor(HeldOut(X, Y, weights), layout, 2) as monitor:
         assert isinstance(monitor.kernel, NetworkKernel)
         assert monitor(1, theta, 1.0) is False
         kernel = monitor.kernel

@@ -74,22 +74,28 @@ def _assert_same_state(original, loaded):
     assert loaded.get_params() == original.get_params()
     assert set(vars(loaded)) == set(vars(original))
     for key, value in vars(original).items():
-        other = getattr(loaded, key)
-        if key == "_target_mapping":
-            assert type(other) is type(value)
-            for name, array in vars(value).items():
-                np.testing.assert_array_equal(getattr(other, name), array)
-        elif isinstance(value, list) and value and isinstance(value[0], np.ndarray):
-            assert len(other) == len(value)
-            for a, b in zip(value, other, strict=True):
-                assert a.dtype == b.dtype
-                np.testing.assert_array_equal(a, b)
-        elif isinstance(value, np.ndarray):
-            assert value.dtype == other.dtype
-            np.testing.assert_array_equal(value, other)
-        else:
-            assert type(other) is type(value), key
-            np.testing.assert_equal(other, value, err_msg=key)  # NaN equals NaN
+        _assert_same_value(value, getattr(loaded, key), key)
+
+
+def _assert_same_value(value, other, key):
+    """The same value, to the bit: the package's own objects (the target
+    mapping, the posterior, gradient descent's state) field by field."""
+    if value is not None and type(value).__module__.startswith("sklearn_sigmoidnet."):
+        assert type(other) is type(value), key
+        assert set(vars(other)) == set(vars(value)), key
+        for name, item in vars(value).items():
+            _assert_same_value(item, getattr(other, name), f"{key}.{name}")
+    elif isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+        assert len(other) == len(value)
+        for a, b in zip(value, other, strict=True):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+    elif isinstance(value, np.ndarray):
+        assert value.dtype == other.dtype
+        np.testing.assert_array_equal(value, other)
+    else:
+        assert type(other) is type(value), key
+        np.testing.assert_equal(other, value, err_msg=key)  # NaN equals NaN
 
 
 def _round_trip(model, tmp_path):
@@ -213,6 +219,7 @@ def test_round_trip_in_a_pipeline(friedman, tmp_path):
     assert sorted(_own_types(path)) == [
         "sklearn_sigmoidnet._data.TargetMapping",
         "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
+        "sklearn_sigmoidnet._posterior.Posterior",
     ]
 
 
@@ -220,12 +227,15 @@ def test_documented_trusted_list_loads(friedman, tmp_path):
     """SKOPS_TRUSTED_TYPES, and the list docs/user_guide/persistence.md spells
     out, are exactly what a fitted model needs."""
     X, y, X_test, _ = friedman
-    model = _fit(SigmoidMLPRegressor(n_hidden=6, random_state=0), X, y)
+    # gradient descent's model holds every type: its state continues partial_fit
+    model = _fit(SigmoidMLPRegressor(n_hidden=6, solver="gd", random_state=0), X, y)
     path = tmp_path / "model.skops"
     sio.dump(model, path)
     trusted = [
         "sklearn_sigmoidnet._data.TargetMapping",
         "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
+        "sklearn_sigmoidnet._posterior.Posterior",
+        "sklearn_sigmoidnet._training.MomentumState",
     ]
     assert sorted(_own_types(path)) == trusted == sorted(SKOPS_TRUSTED_TYPES)
     assert sorted(sio.get_untrusted_types(file=path)) == trusted
@@ -261,12 +271,8 @@ def test_another_object_is_refused_by_the_trusted_list(tmp_path):
 
     path = tmp_path / "model.skops"
     sio.dump(collections.Counter("not a model"), path)
-    trusted = [
-        "sklearn_sigmoidnet._data.TargetMapping",
-        "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
-    ]
     with pytest.raises(Exception, match="collections.Counter"):
-        sio.load(path, trusted=trusted)
+        sio.load(path, trusted=SKOPS_TRUSTED_TYPES)
 
 
 def test_not_a_skops_file(friedman, tmp_path):

@@ -263,8 +263,21 @@ def test_partial_fit_drops_the_posterior_of_the_old_weights():
     assert np.isfinite(model.log_evidence_)
     model.predict(X, return_std=True)
     model.partial_fit(X, y)
-    assert np.isnan(model.log_evidence_) and np.isnan(model.n_effective_parameters_)
-    with pytest.raises(ValueError, match="partial_fit set without computing"):
+    # the step computes no posterior: every attribute of one is absent, as
+    # on a model made by partial_fit alone, never the old fit's
+    fit_only = [
+        "log_evidence_",
+        "n_effective_parameters_",
+        "noise_variance_",
+        "alpha_history_",
+        "gamma_history_",
+        "restart_losses_",
+    ]
+    assert not [name for name in fit_only if hasattr(model, name)]
+    alone = SigmoidMLPRegressor(n_hidden=3, random_state=0).partial_fit(X, y)
+    assert not [name for name in fit_only if hasattr(alone, name)]
+    assert set(vars(alone)) == set(vars(model))
+    with pytest.raises(ValueError, match="partial_fit moved the weights without"):
         model.predict(X, return_std=True)
     model.fit(X, y)
     assert model.predict(X, return_std=True)[1].shape == (100,)

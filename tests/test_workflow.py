@@ -326,7 +326,7 @@ def test_partial_fit_does_not_depend_on_the_order_of_a_batch(noisy):
     second = _partial_fits(permuted)
     _assert_same_weights(first, second)
     assert first.loss_curve_ == second.loss_curve_
-    np.testing.assert_array_equal(first._gd_velocity, second._gd_velocity)
+    np.testing.assert_array_equal(first._momentum.velocity, second._momentum.velocity)
 
 
 def test_partial_fit_integer_weights_are_repeated_rows(noisy):
