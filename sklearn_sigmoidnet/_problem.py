@@ -115,6 +115,13 @@ class TrainingProblem:
     def layout(self):
         return self.kernel.layout
 
+    def mean_target(self):
+        """The weighted mean training target per output, network scale."""
+        data = self.kernel.data  # holds 2 Y - 1 and the weights over their sum
+        weights = None if data.scaled_weight is None else data.scaled_weight[:, 0]
+        centred = np.average(data.Y_tanh, axis=0, weights=weights)
+        return 0.5 * (np.asarray(centred, dtype=np.float64) + 1.0)
+
     @property
     def dtype(self):
         return self.kernel.dtype

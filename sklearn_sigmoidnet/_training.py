@@ -25,7 +25,7 @@ from ._evidence_loop import train_once
 from ._monitor import TrainingMonitor
 from ._posterior import posterior_at
 from .exceptions import FitInterruptedWarning
-from .solvers import gradient_descent
+from .solvers import SolverResult, gradient_descent
 
 __all__ = ["FitHistory", "MomentumState", "TrainingOutcome", "run_training"]
 
@@ -159,9 +159,9 @@ def _monitor(plan, problem):
     )
 
 
-def _one_run(plan, problem, theta, tasks, momentum, scores_go_on):
+def _one_run(plan, problem, theta, tasks, momentum, scores_go_on, constant=False):
     """One training run from ``theta`` (a restart, or the fitted weights
-    continued)."""
+    continued); ``constant``: stay at the constant prediction."""
     kernel = problem.kernel
     kernel.set_alpha(plan.penalty.initial)  # every restart from the same penalty
     if plan.solver == "gd" and momentum is None:
@@ -175,9 +175,12 @@ def _one_run(plan, problem, theta, tasks, momentum, scores_go_on):
 
     with monitor:
         monitor.start(theta, record=not scores_go_on)
-        result, regulariser = train_once(
-            plan, kernel, problem.objective, theta, callback, momentum
-        )
+        if constant:
+            result, regulariser = _constant_result(problem, theta), None
+        else:
+            result, regulariser = train_once(
+                plan, kernel, problem.objective, theta, callback, momentum
+            )
         theta, loss = result.theta, result.loss
         if monitor.best_theta is not None:  # early stopping: the best score's
             if momentum is not None and not np.array_equal(monitor.best_theta, theta):
@@ -203,23 +206,87 @@ def _best(plan, runs):
     return min(runs, key=lambda run: run.loss)
 
 
-def _restarts(plan, problem, starts, tasks, momentum, scores_go_on):
+def _restarts(plan, problem, starts, tasks, momentum, scores_go_on, constant):
     """Every restart's run, until the starts are used up or one is interrupted."""
     runs = []
     for theta in starts:
-        runs.append(_one_run(plan, problem, theta, tasks, momentum, scores_go_on))
+        runs.append(
+            _one_run(plan, problem, theta, tasks, momentum, scores_go_on, constant)
+        )
         if runs[-1].result.stopped_by == "interrupted":
             break  # Ctrl-C ends the fit, not only this restart
     return runs
 
 
+# A fixed penalty that bounds the output weights' norm below this moves the
+# network's output by at most about that times sqrt(n_hidden), on targets
+# spread over 0.6: the fit is the constant prediction (see _forces_constant).
+_NEGLIGIBLE_WEIGHT_NORM = 1e-3
+
+
+def _forces_constant(plan, problem):
+    """Whether the fixed penalty forces the output weights to zero.
+
+    A network beats the constant prediction only if its penalty stays below
+    the constant's loss ``L0`` (the objective's unit), so its output weights
+    have ``||W2||^2 <= 2 L0 S / alpha_out``; below ``_NEGLIGIBLE_WEIGHT_NORM``
+    the minimiser is the constant model to that precision, and the solvers
+    would only fight the penalty's curvature (or overflow) to get there:
+    L-BFGS stops with a misplaced output bias, Levenberg-Marquardt takes
+    minutes at ``alpha=1e300``.
+    """
+    alpha = plan.penalty.fixed
+    if alpha is None:
+        return False
+    alpha_out = float(np.atleast_1d(alpha)[-1])  # a float, or the output group
+    if alpha_out == 0.0:
+        return False
+    S = problem.kernel.data.weight_sum
+    with np.errstate(over="ignore", divide="ignore"):
+        bound = 2.0 * problem.objective.loss_scale * S / alpha_out
+    return bound <= _NEGLIGIBLE_WEIGHT_NORM**2
+
+
+def _constant_start(problem, theta):
+    """``theta`` with every penalised parameter 0 and the output biases at the
+    weighted mean target: the constant prediction, a stationary point of the
+    loss for any penalty."""
+    kernel = problem.kernel
+    theta = np.where(kernel.layout.penalties(kernel.alpha) > 0, 0.0, theta)
+    _, W2 = kernel.layout.unpack(theta)
+    mean = np.clip(problem.mean_target(), 1e-12, 1 - 1e-12)
+    W2[-1] = np.log(mean / (1.0 - mean))  # Yhat = sigmoid(b2) = mean
+    return theta
+
+
+def _constant_warning(plan):
+    return (
+        UserWarning,
+        f"SigmoidMLPRegressor(alpha={plan.penalty.fixed!r}): the penalty bounds "
+        f"the output weights' norm below {_NEGLIGIBLE_WEIGHT_NORM:g}, so the fit "
+        "is the constant prediction (the weighted mean target), without "
+        "training. Lower alpha (it is on the network's scale; see the user "
+        "guide) to fit the data.",
+    )
+
+
+def _constant_result(problem, theta):
+    """The result of a run that stays at the constant prediction ``theta``."""
+    loss = float(problem.kernel.loss(theta))
+    return SolverResult(theta, loss, [], 0, "tol", "the constant prediction")
+
+
 def _fit_outcome(plan, problem, starts, tasks, previous):
     """``fit``: the restarts, the best run and its posterior."""
+    constant = _forces_constant(plan, problem)
+    if constant:
+        problem.kernel.set_alpha(plan.penalty.initial)
+        starts = (_constant_start(problem, theta) for theta in starts)
     momentum = None
     if previous.momentum is not None and plan.solver == "gd":
         momentum = previous.momentum.continued(plan.learning_rate)
     scores_go_on = plan.continuing and previous.history.validation_scores is not None
-    runs = _restarts(plan, problem, starts, tasks, momentum, scores_go_on)
+    runs = _restarts(plan, problem, starts, tasks, momentum, scores_go_on, constant)
     run = _best(plan, runs)
     problem.kernel.set_alpha(run.alpha)
     posterior, interrupted = posterior_at(
@@ -245,7 +312,8 @@ def _fit_outcome(plan, problem, starts, tasks, previous):
         restart_losses=[r.loss for r in runs],
         momentum=run.momentum,
         posterior=posterior,
-        warnings=_warnings(plan, run.result, skipped, interrupted),
+        warnings=[_constant_warning(plan)] * constant
+        + _warnings(plan, run.result, skipped, interrupted),
     )
 
 

@@ -4,15 +4,17 @@ default (no functions, locks or thread pools in the fitted state), the
 documented trusted list loads them, and files that are not what they claim
 give clear errors."""
 
+import json
 import pickle
 import warnings
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import skops.io as sio
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, InconsistentVersionWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -307,3 +309,51 @@ def test_corrupted_file(friedman, tmp_path, damage):
     path.write_bytes(bytes(data))
     with pytest.raises(zipfile.BadZipFile):
         sio.load(path, trusted=trusted)
+
+
+# ------------------------------------------------ files of the previous release
+_RELEASE = Path(__file__).parent / "data"
+_RELEASE_MODELS = ["lm_auto", "lbfgs_fixed", "partial"]
+
+
+def _release_predictions():
+    return json.loads((_RELEASE / "release_0_1_0_predictions.json").read_text())
+
+
+def _load_release(name, kind):
+    path = _RELEASE / f"release_0_1_0_{name}.{kind}"
+    if kind == "pkl":
+        with open(path, "rb") as file:
+            return pickle.load(file)
+    with warnings.catch_warnings():  # scikit-learn's version-mismatch warning
+        warnings.simplefilter("ignore", InconsistentVersionWarning)
+        return sio.load(path, trusted=SKOPS_TRUSTED_TYPES)
+
+
+@pytest.mark.parametrize("kind", ["pkl", "skops"])
+@pytest.mark.parametrize("name", _RELEASE_MODELS)
+def test_files_of_release_0_1_0_load_and_predict_as_then(name, kind):
+    """tests/data holds models pickled and saved by 0.1.0 (written by
+    tests/data/make_release_fixtures.py at eb74c65): they load, predict the
+    very values 0.1.0 predicted, with its standard deviations, and go on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InconsistentVersionWarning)
+        model = _load_release(name, kind)
+    expected = _release_predictions()
+    X = np.asarray(expected["X"])
+    np.testing.assert_array_equal(model.predict(X), expected[name]["predict"])
+    if name == "partial":
+        assert not hasattr(model, "noise_variance_")
+        with pytest.raises(ValueError, match="partial_fit"):
+            model.predict(X, return_std=True)
+        velocity = model._momentum.velocity.copy()
+        model.partial_fit(X, model.predict(X))  # its momentum continues
+        assert model.n_iter_ == 4 and not np.array_equal(
+            model._momentum.velocity, velocity
+        )
+    else:
+        _, std = model.predict(X, return_std=True)
+        np.testing.assert_array_equal(std, expected[name]["std"])
+        assert np.all(model.noise_variance_ > 0) and model._momentum is None
+    for old in ("_posterior_covariance", "_noise_variance_network", "_gd_velocity"):
+        assert old not in vars(model)

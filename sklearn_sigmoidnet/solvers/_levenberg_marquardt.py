@@ -64,7 +64,8 @@ def _damped_step(objective, system, theta, current, mu, nu, mu_ceiling):
     passed ``mu_ceiling`` times ``J^T J``'s scale without an accepted step.
     """
     D, scale = system.damping_and_scale()
-    while mu <= mu_ceiling * scale:
+    ceiling = mu_ceiling * scale
+    while mu <= ceiling and np.isfinite(mu):  # an infinite ceiling: mu overflows
         step = system.solve(mu, D)
         if step is None:  # not positive definite at this mu
             mu, nu = mu * nu, nu * 2
@@ -72,7 +73,7 @@ def _damped_step(objective, system, theta, current, mu, nu, mu_ceiling):
         candidate = theta + step
         with np.errstate(over="ignore", invalid="ignore"):
             new = objective.loss(candidate)
-        predicted = 0.5 * float(step @ (mu * D * step - system.Jtr))
+            predicted = 0.5 * float(step @ (mu * D * step - system.Jtr))
         if np.isfinite(new) and new < current and predicted > 0:
             gain = (current - new) / predicted
             return candidate, new, mu * max(1 / 3, 1 - (2 * gain - 1) ** 3), 2.0
