@@ -1,16 +1,25 @@
-"""matplotlib, optional: for the command line's plots (the benchmarks, which use
-only the public API, have their own in benchmarks/_output.py)."""
+"""Training curves of a fitted SigmoidMLPRegressor, drawn with matplotlib.
+
+matplotlib is optional (``pip install 'sklearn-sigmoidnet[plot]'``) and
+imported only by the functions that draw. Everything is computed from the
+fitted model's public attributes: ``target_range``, ``target_min_``,
+``target_max_``, ``loss_curve_`` and, after early stopping,
+``validation_scores_``.
+"""
 
 import numpy as np
 
-MISSING = (
-    "matplotlib is not installed: pip install matplotlib "
-    "(or pip install 'sklearn-sigmoidnet[plot]')"
-)
+__all__ = ["loss_curve_in_target_units", "plot_training", "pyplot"]
 
 
 def pyplot():
-    """``matplotlib.pyplot`` on the file-only Agg backend, or None if missing."""
+    """``matplotlib.pyplot`` on the file-only Agg backend.
+
+    Returns
+    -------
+    module or None
+        ``matplotlib.pyplot``, or None when matplotlib is not installed.
+    """
     try:
         import matplotlib
     except ImportError:
@@ -22,12 +31,22 @@ def pyplot():
 
 
 def loss_curve_in_target_units(model):
-    """``model.loss_curve_`` of a one-output SigmoidMLPRegressor as a mean
-    squared error in y's units (squared), L2 penalty included.
+    """The training loss as a mean squared error in y's units, squared.
 
-    The loss is half the mean squared error on the network's scale, where y's
-    range ``y_max - y_min`` is squeezed into ``high - low`` of
-    ``target_range``: times ``2 * ((y_max - y_min) / (high - low))^2``.
+    The loss of ``loss_curve_`` is half the mean squared error on the
+    network's scale (L2 penalty included), where y's range ``y_max - y_min``
+    is squeezed into ``high - low`` of ``target_range``: this is it times
+    ``2 * ((y_max - y_min) / (high - low))^2``.
+
+    Parameters
+    ----------
+    model : SigmoidMLPRegressor
+        A fitted model; of several outputs, the first one's units.
+
+    Returns
+    -------
+    ndarray of shape (n_iter,)
+        The loss of each iteration in y's units, squared.
     """
     low, high = model.target_range
     span = float(np.ravel(model.target_max_ - model.target_min_)[0])
@@ -35,9 +54,28 @@ def loss_curve_in_target_units(model):
 
 
 def plot_training(model, path, *, title, target):
-    """Training loss of a fitted SigmoidMLPRegressor in the target's units and,
-    after early stopping, its validation R^2 on a second axis. Saves the
-    figure to ``path`` and returns it (matplotlib must be installed)."""
+    """Draw the training loss in the target's units, and the validation R^2.
+
+    The loss of :func:`loss_curve_in_target_units` on a log scale (when
+    positive) and, after early stopping, ``validation_scores_`` on a second
+    axis with a dotted line at the iteration whose weights were kept.
+
+    Parameters
+    ----------
+    model : SigmoidMLPRegressor
+        A fitted model.
+    path : str or path-like
+        Where the figure is saved; matplotlib's format from the suffix.
+    title : str
+        The figure's title.
+    target : str
+        The target's name, for the axis' units.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, saved (close it with ``pyplot().close(figure)``).
+    """
     plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 

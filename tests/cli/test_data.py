@@ -110,3 +110,80 @@ def test_a_large_file_is_read_quickly(tmp_path):
     elapsed = time.perf_counter() - start
     assert data.X.shape == (200_000, 9)
     assert elapsed < 1.5, f"{elapsed:.2f} s"
+
+
+# ------------------------------------------------------------ hostile files
+def _table_file(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_target_without_values_is_reported_as_such(tmp_path, capsys):
+    path = _table_file(tmp_path, "d.csv", "a,b,y\n1,2,\n3,4,\n5,6,\n")
+    assert main(["--csv", str(path), "--target", "y"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    assert "target column 'y'" in err and "has no values" in err
+    assert "no usable feature column" not in err
+
+
+@pytest.mark.parametrize(
+    "header, names",
+    [
+        ('"a"," a ",y', "'a' (columns 1: 'a', 2: ' a ')"),
+        ("a,y,y", "'y' (columns 2: 'y', 3: 'y')"),  # pandas would rename y.1
+        ("y,a,y ", "'y' (columns 1: 'y', 3: 'y ')"),
+    ],
+)
+def test_columns_of_the_same_name_are_one_error_line(tmp_path, capsys, header, names):
+    rows = "".join(f"{i},{i % 3},{i % 5}\n" for i in range(20))
+    path = _table_file(tmp_path, "d.csv", header + "\n" + rows)
+    assert main(["--csv", str(path), "--target", "y"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    assert err.startswith(f"error: {path} has several columns of the same name")
+    assert names in err
+    with pytest.raises(cli_data.CommandLineError, match="same name"):
+        cli_data.read_table(path)
+
+
+def _hostile_files(tmp_path):
+    rows = "".join(f"{i},{i % 3},{i % 5}\n" for i in range(20))
+    (tmp_path / "folder.csv").mkdir()
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(bytes(range(256)) * 20)
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_text("a,b,y\n" + rows, encoding="utf-16")
+    huge = "".join(f"{i * 1e306},{i},{i % 5}\n" for i in range(20))
+    infinite = "".join(f"{'inf' if i == 3 else i},{i % 3},{i % 5}\n" for i in range(20))
+    return [
+        (_table_file(tmp_path, "empty.csv", ""), "is empty"),
+        (_table_file(tmp_path, "header.csv", "a,b,y\n"), "has no data rows"),
+        (tmp_path / "folder.csv", "cannot read"),
+        (binary, "pass its encoding with --encoding"),
+        (utf16, "it is not utf-8 text"),
+        (_table_file(tmp_path, "huge.csv", "a,b,y\n" + huge), "too large to"),
+        (_table_file(tmp_path, "inf.csv", "a,b,y\n" + infinite), "infinite values"),
+        (_table_file(tmp_path, "notarget.csv", "a,b,z\n" + rows), "no column 'y'"),
+        (_table_file(tmp_path, "target_inf.csv", "a,b,y\n1,2,inf\n" + rows), "inf"),
+    ]
+
+
+def test_hostile_files_are_one_error_line(tmp_path, capsys):
+    for path, message in _hostile_files(tmp_path):
+        arguments = ["--csv", str(path), "--target", "y", "--cv", "2"]
+        assert main(arguments + ["--max-iter", "2"]) == 2, path
+        out, err = capsys.readouterr()
+        assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+        assert message in err, (path, err)
+
+
+def test_nan_strings_are_missing_values(tmp_path, capsys):
+    rows = "".join(f"{'nan' if i == 4 else i},{i % 3},{i % 5}\n" for i in range(20))
+    path = _table_file(tmp_path, "d.csv", "a,b,y\n" + rows + "1,2,NaN\n")
+    arguments = ["--csv", str(path), "--target", "y", "--cv", "2"]
+    assert main(arguments + ["--max-iter", "2", "--n-hidden", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "dropped 1 rows whose target 'y' is missing: 20 rows used" in out
+    assert "'a' (1 rows)" in out

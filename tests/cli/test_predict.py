@@ -1,6 +1,8 @@
 """Predictions of a saved model (--load MODEL --predict NEW.csv), and the
 files it refuses."""
 
+import io
+
 import joblib
 import numpy as np
 import pytest
@@ -126,3 +128,112 @@ def test_return_std_follows_the_signature_of_predict(messy_fit, tmp_path, capsys
     assert err.startswith(f"error: cannot predict {new_path}: TypeError: ")
     assert "return_std" in err and len(err.splitlines()) == 1
     assert not output.exists()
+
+
+# ----------------------------------------------- hostile models and outputs
+def _fitted(tmp_path):
+    frame = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) % 3})
+    frame["y"] = 2 * frame["a"] + frame["b"]
+    model = make_pipeline(
+        StandardScaler(), SigmoidMLPRegressor(n_hidden=2, max_iter=5, random_state=0)
+    )
+    model.fit(frame[["a", "b"]], frame["y"])
+    new_path = tmp_path / "new.csv"
+    frame.to_csv(new_path, index=False)
+    return model, new_path
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("suffix", [".joblib", ".skops"])
+def test_a_damaged_model_is_one_error_line(tmp_path, capsys, suffix):
+    model, new_path = _fitted(tmp_path)
+    del model[-1]._target_mapping
+    model_path = tmp_path / f"damaged{suffix}"
+    if suffix == ".skops":
+        sio = pytest.importorskip("skops.io")
+        sio.dump(model, model_path)
+    else:
+        joblib.dump(model, model_path)
+    output = tmp_path / "out.csv"
+    arguments = ["--load", str(model_path), "--predict", str(new_path)]
+    assert main(arguments + ["--output", str(output)]) == 2
+    out, err = capsys.readouterr()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"error: cannot predict {new_path}: ")
+    assert not output.exists()
+
+
+def test_a_file_that_holds_no_model_is_one_error_line(tmp_path, capsys):
+    _, new_path = _fitted(tmp_path)
+    model_path = tmp_path / "dict.joblib"
+    joblib.dump({"not": "a model"}, model_path)
+    assert main(["--load", str(model_path), "--predict", str(new_path)]) == 2
+    assert capsys.readouterr().err == f"error: {model_path} holds a dict, not a model\n"
+
+
+def test_output_naming_the_input_is_refused_unless_overwrite(
+    tmp_path, capsys, monkeypatch
+):
+    model, new_path = _fitted(tmp_path)
+    model_path = tmp_path / "model.joblib"
+    joblib.dump(model, model_path)
+    original = new_path.read_bytes()
+    link = tmp_path / "link.csv"
+    link.symlink_to(new_path)
+    monkeypatch.chdir(tmp_path)  # the working directory, not a module global
+    base = ["--load", str(model_path), "--predict", "new.csv", "--output"]
+    for output in ["new.csv", "./new.csv", str(new_path), str(link)]:
+        assert main(base + [output]) == 2
+        out, err = capsys.readouterr()
+        assert err == (
+            f"error: --output {output} is the file --predict new.csv: it would be "
+            "replaced (--overwrite allows it)\n"
+        )
+        assert new_path.read_bytes() == original
+    assert main(base + ["./new.csv", "--overwrite"]) == 0
+    written = pd.read_csv(new_path)
+    np.testing.assert_array_equal(
+        written["prediction_predicted"],
+        model.predict(pd.read_csv(io.BytesIO(original))[["a", "b"]]),
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "link.csv",
+        "model.joblib",
+        "new.csv",
+    ]  # no temporary file left
+
+
+def test_outputs_are_checked_against_each_other_and_the_training_file(tmp_path, capsys):
+    _, new_path = _fitted(tmp_path)
+    original = new_path.read_bytes()
+    base = ["--csv", str(new_path), "--target", "y", "--predict", str(new_path)]
+    model = str(tmp_path / "m.joblib")
+    cases = [
+        (["--output", str(new_path)], "is the file --csv"),
+        (["--output", str(tmp_path)], "it is a directory"),
+        (["--output", model, "--save", model], "name the same file"),
+    ]
+    for arguments, message in cases:
+        assert main(base + arguments) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.splitlines()) == 1 and message in err
+    assert new_path.read_bytes() == original
+
+
+def test_a_failed_write_leaves_the_former_file(tmp_path):
+    from sklearn_sigmoidnet.cli.files import replaced_atomically
+
+    path = tmp_path / "out.csv"
+    path.write_text("former\n")
+    with pytest.raises(RuntimeError, match="half-way"):
+        with replaced_atomically(path, "--output") as temporary:
+            with open(temporary, "w") as handle:
+                handle.write("half")
+            raise RuntimeError("half-way")
+    assert path.read_text() == "former\n"
+    assert [item.name for item in tmp_path.iterdir()] == ["out.csv"]
+    with replaced_atomically(path, "--output") as temporary:
+        with open(temporary, "w") as handle:
+            handle.write("new\n")
+    assert path.read_text() == "new\n"
+    assert [item.name for item in tmp_path.iterdir()] == ["out.csv"]
