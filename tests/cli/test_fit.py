@@ -2,6 +2,10 @@
 cross-validation, the comparison, the saved model and its plot."""
 
 import re
+import signal
+import subprocess
+import sys
+import warnings
 
 import joblib
 import numpy as np
@@ -10,19 +14,25 @@ from _cli import (
     MESSY_NUMERIC,
     N_ROWS,
     TRUSTED,
+    cli_env,
     fold_scores,
     read_messy_csv,
     run_cli,
     shuffled_cv,
     the_pipeline,
 )
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.datasets import make_friedman1
 from sklearn.metrics import mean_squared_error
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import make_pipeline
 
 from sklearn_sigmoidnet import SigmoidMLPRegressor
 from sklearn_sigmoidnet.cli import main
+from sklearn_sigmoidnet.cli.errors import Interrupted
+from sklearn_sigmoidnet.cli.models import WarningTally, cross_validate
+from sklearn_sigmoidnet.exceptions import FitInterruptedWarning
 from sklearn_sigmoidnet.plotting import pyplot
 
 pd = pytest.importorskip("pandas")
@@ -260,3 +270,103 @@ def test_bad_paths_are_refused_before_any_fit(tmp_path, capsys):
         out, err = capsys.readouterr()
         assert out == "" and len(err.splitlines()) == 1
         assert err.startswith("error: ") and message in err
+
+
+# --------------------------------------------------------------- interrupts
+class _InterruptedFit(RegressorMixin, BaseEstimator):
+    """Stops as SigmoidMLPRegressor does after Ctrl-C: warns and returns."""
+
+    def fit(self, X, y):
+        warnings.warn(
+            "fit interrupted, weights kept", FitInterruptedWarning, stacklevel=2
+        )
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
+class _ChattyFit(_InterruptedFit):
+    """A UserWarning that says "interrupted" is not an interrupt."""
+
+    def fit(self, X, y):
+        warnings.warn("data interrupted by gaps", UserWarning, stacklevel=2)
+        self.mean_ = float(np.mean(y))
+        return self
+
+
+def test_an_interrupted_fit_stops_the_cross_validation():
+    X = pd.DataFrame({"a": np.arange(10.0)})
+    y = np.arange(10.0)
+    tally = WarningTally()
+    with pytest.raises(Interrupted):
+        cross_validate(
+            make_pipeline(_InterruptedFit()),
+            X,
+            y,
+            cv=2,
+            random_state=0,
+            name="model",
+            tally=tally,
+        )
+    scores, _ = cross_validate(
+        make_pipeline(_ChattyFit()), X, y, cv=2, random_state=0, name="m", tally=tally
+    )
+    assert len(scores) == 2
+    assert [(w.category, w.count) for w in tally.counted()] == [("UserWarning", 2)]
+
+
+_INTERRUPTING = """
+import signal, sys
+import pandas, sklearn_sigmoidnet.cli.fit  # imported before the timer starts
+from sklearn_sigmoidnet.cli import main
+
+def interrupt(*_):
+    raise KeyboardInterrupt  # what Ctrl-C raises
+
+signal.signal(signal.SIGALRM, interrupt)
+signal.setitimer(signal.ITIMER_REAL, {seconds})
+status = main(sys.argv[1:])
+signal.setitimer(signal.ITIMER_REAL, 0)
+sys.exit(status)
+"""
+
+
+def test_ctrl_c_during_the_cross_validation_is_one_error_line(tmp_path):
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("signal.setitimer is Unix only")
+    X, y = make_friedman1(n_samples=5000, noise=1.0, random_state=0)
+    path = tmp_path / "data.csv"
+    pd.DataFrame(X).add_prefix("x").assign(y=y).to_csv(path, index=False)
+    arguments = ["--csv", path, "--target", "y", "--solver", "lbfgs", "--alpha"]
+    arguments += ["0.001", "--n-hidden", "100", "--max-iter", "100000"]
+    command = [sys.executable, "-c", _INTERRUPTING.format(seconds=2.0)]
+    done = subprocess.run(
+        command + [str(argument) for argument in arguments],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=300,
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "error: interrupted\n"
+    assert "5-fold cross-validation" in done.stdout
+    assert "mean R2" not in done.stdout  # stopped before the table
+
+
+# ---------------------------------------------------------------- --alpha
+def test_three_penalties_reach_the_model_and_the_comparison(tmp_path, noisy, capsys):
+    X, y = noisy
+    path = tmp_path / "data.csv"
+    pd.DataFrame(X[:60, :2], columns=["a", "b"]).assign(y=y[:60]).to_csv(
+        path, index=False
+    )
+    arguments = ["--csv", str(path), "--target", "y", "--alpha", "0.001,0.002,0"]
+    arguments += ["--compare", "--cv", "2", "--n-hidden", "2", "--max-iter", "5"]
+    assert main(arguments + ["--save", str(tmp_path / "m.joblib")]) == 0
+    out = capsys.readouterr().out
+    assert joblib.load(tmp_path / "m.joblib")[-1].alpha == (0.001, 0.002, 0.0)
+    alpha = 0.001 * (np.ptp(y[:60]) / 0.6) ** 2
+    assert "alpha=(0.001, 0.002, 0) (input weights') on the network's" in out
+    assert f"MLPRegressor's alpha={alpha:.6g} in y's units" in out

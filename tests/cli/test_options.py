@@ -5,6 +5,13 @@ from _cli import run_cli
 
 from sklearn_sigmoidnet import SigmoidMLPRegressor
 from sklearn_sigmoidnet.cli import main
+from sklearn_sigmoidnet.cli.commands import COMMANDS
+from sklearn_sigmoidnet.cli.options import (
+    OPTIONS,
+    build_parser,
+    estimator_defaults,
+    model_alpha,
+)
 
 pd = pytest.importorskip("pandas")
 
@@ -73,3 +80,56 @@ def test_help_documents_every_option(capsys):
     alpha = defaults["alpha"]
     assert f"hidden units ({defaults['n_hidden']})" in out
     assert f"({alpha if isinstance(alpha, str) else format(alpha, '.3g')})" in out
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("0.5", 0.5), ("auto", "auto"), ("AUTO", "auto"), ("0,1e-3,2", (0.0, 1e-3, 2.0))],
+)
+def test_alpha_is_a_number_auto_or_three_numbers(text, value):
+    assert model_alpha(text) == value
+
+
+@pytest.mark.parametrize("text", ["-1", "nan", "inf", "1,2", "1,2,-3", "x", ""])
+def test_a_bad_alpha_is_one_clear_line(text, capsys):
+    with pytest.raises(SystemExit):
+        main(["--alpha", text])
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "argument --alpha: must be a number >= 0, 'auto', or three numbers" in err
+
+
+def test_the_help_shows_the_estimators_own_defaults():
+    defaults = estimator_defaults()
+    params = SigmoidMLPRegressor().get_params()
+    assert defaults == params  # read from the source, without importing it
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--overwrite"], "--overwrite needs --csv FILE --target COLUMN"),
+        (["--early-stopping", "--cv", "2"], "--cv, --early-stopping need --csv"),
+        (["--load", "m.joblib", "--predict", "n.csv", "--mlp-alpha", "1"], "--load"),
+        (["--load", "m.joblib", "--predict", "n.csv", "--drop", "a"], "--drop set"),
+        (["--load", "m.joblib", "--csv", "d.csv", "--target", "y"], "does not go"),
+        (["--output", "o.csv", "--return-std"], "--output, --return-std go with"),
+    ],
+)
+def test_errors_made_from_the_table(arguments, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and message in err
+
+
+def test_every_option_of_the_table_is_in_the_parser_and_a_command():
+    parser = build_parser()
+    flags = {flag for action in parser._actions for flag in action.option_strings}
+    for option in OPTIONS:
+        assert option.flag in flags
+        assert option.commands <= set(COMMANDS)
+        assert option.requires is None or option.requires.flag in flags
+    arguments = parser.parse_args([])
+    assert all(getattr(arguments, option.dest) is None for option in OPTIONS)
