@@ -103,6 +103,14 @@ def plot_training(model, path, *, title, target):
             second.axvline(best, color="C1", linestyle=":", label="weights kept")
         )
         second.set_ylabel("validation R²")
+    _legend_below(axis, lines)
+    axis.set_title(title, fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    return figure
+
+
+def _legend_below(axis, lines):
     axis.legend(
         lines,
         [line.get_label() for line in lines],
@@ -111,7 +119,3 @@ def plot_training(model, path, *, title, target):
         ncol=len(lines),
         frameon=False,
     )
-    axis.set_title(title, fontsize=9)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    return figure

@@ -151,6 +151,9 @@ class Option:
         Another option it needs.
     model_parameter : bool, default=False
         Passed to SigmoidMLPRegressor as the parameter of its name.
+    shows_default : str, default=None
+        The estimator's parameter whose default ``--help`` shows after
+        ``help``.
 
     Every option's default is None, "not given": what it then means is
     decided by the command (the estimator's default, most of the time).
@@ -167,6 +170,7 @@ class Option:
     flag_only: bool = False
     requires: Requirement | None = None
     model_parameter: bool = False
+    shows_default: str | None = None
 
     @property
     def dest(self):
@@ -236,198 +240,194 @@ _FIT_OR_DEMO = frozenset({FIT, DEMO})
 _FIT = frozenset({FIT})
 
 
-def option_table(defaults=None):
-    """The options, in the order of ``--help``; ``defaults``: the estimator's
-    (by default read by :func:`estimator_defaults`), shown in the help."""
-    d = estimator_defaults() if defaults is None else defaults
-    return (
-        Option("--csv", DATA, "a CSV file with a header row", _FIT, metavar="FILE"),
-        Option("--target", DATA, "the column to predict", _FIT, metavar="COLUMN"),
-        Option(
-            "--delimiter",
-            DATA,
-            "the field delimiter, one character or 'tab' (default: sniffed "
-            "among , ; tab |)",
-            _FIT_OR_PREDICT,
-            type=delimiter,
-        ),
-        Option(
-            "--encoding",
-            DATA,
-            "the files' encoding (utf-8)",
-            _FIT_OR_PREDICT,
-            type=encoding,
-        ),
-        Option(
-            "--na-values",
-            DATA,
-            "more cell values that mean missing (pandas already reads empty "
-            "cells, NA, N/A, NaN, null as missing)",
-            _FIT_OR_PREDICT,
-            metavar="TOKEN",
-            nargs="+",
-        ),
-        Option(
-            "--drop",
-            DATA,
-            "columns not to use as features",
-            _FIT,
-            metavar="COLUMN",
-            nargs="+",
-        ),
-        Option(
-            "--cv",
-            CV,
-            f"folds of the shuffled k-fold cross-validation ({DEFAULT_CV})",
-            _FIT,
-            type=whole_number(2),
-        ),
-        Option(
+# The options, in the order of --help.
+OPTIONS = (
+    Option("--csv", DATA, "a CSV file with a header row", _FIT, metavar="FILE"),
+    Option("--target", DATA, "the column to predict", _FIT, metavar="COLUMN"),
+    Option(
+        "--delimiter",
+        DATA,
+        "the field delimiter, one character or 'tab' (default: sniffed "
+        "among , ; tab |)",
+        _FIT_OR_PREDICT,
+        type=delimiter,
+    ),
+    Option(
+        "--encoding",
+        DATA,
+        "the files' encoding (utf-8)",
+        _FIT_OR_PREDICT,
+        type=encoding,
+    ),
+    Option(
+        "--na-values",
+        DATA,
+        "more cell values that mean missing (pandas already reads empty "
+        "cells, NA, N/A, NaN, null as missing)",
+        _FIT_OR_PREDICT,
+        metavar="TOKEN",
+        nargs="+",
+    ),
+    Option(
+        "--drop",
+        DATA,
+        "columns not to use as features",
+        _FIT,
+        metavar="COLUMN",
+        nargs="+",
+    ),
+    Option(
+        "--cv",
+        CV,
+        f"folds of the shuffled k-fold cross-validation ({DEFAULT_CV})",
+        _FIT,
+        type=whole_number(2),
+    ),
+    Option(
+        "--compare",
+        CV,
+        "also cross-validate MLPRegressor with the same hidden units, "
+        "max_iter and seed, activation='logistic', solver='lbfgs', and alpha "
+        "converted to its scale",
+        _FIT,
+        flag_only=True,
+    ),
+    Option(
+        "--mlp-alpha",
+        CV,
+        "MLPRegressor's alpha in --compare and the demo (default: "
+        "SigmoidMLPRegressor's alpha converted to y's units)",
+        _FIT_OR_DEMO,
+        type=penalty,
+        metavar="ALPHA",
+        requires=Requirement(
             "--compare",
-            CV,
-            "also cross-validate MLPRegressor with the same hidden units, "
-            "max_iter and seed, activation='logistic', solver='lbfgs', and alpha "
-            "converted to its scale",
             _FIT,
-            flag_only=True,
+            "goes with --compare (or the demo)",
+            "go with --compare (or the demo)",
         ),
-        Option(
-            "--mlp-alpha",
-            CV,
-            "MLPRegressor's alpha in --compare and the demo (default: "
-            "SigmoidMLPRegressor's alpha converted to y's units)",
-            _FIT_OR_DEMO,
-            type=penalty,
-            metavar="ALPHA",
-            requires=Requirement(
-                "--compare",
-                _FIT,
-                "goes with --compare (or the demo)",
-                "go with --compare (or the demo)",
-            ),
+    ),
+    Option(
+        "--random-state",
+        CV,
+        f"seed of the folds' shuffle and of the initial weights ({DEFAULT_SEED})",
+        _FIT_OR_DEMO,
+        type=whole_number(0, 2**32 - 1),
+        metavar="SEED",
+    ),
+    Option(
+        "--n-hidden",
+        MODEL,
+        "hidden units",
+        _FIT_OR_DEMO,
+        type=whole_number(1),
+        metavar="N",
+        model_parameter=True,
+        shows_default="n_hidden",
+    ),
+    Option(
+        "--solver",
+        MODEL,
+        "the solver",
+        _FIT_OR_DEMO,
+        choices=("auto", "lbfgs", "gd", "lm"),
+        model_parameter=True,
+        shows_default="solver",
+    ),
+    Option(
+        "--alpha",
+        MODEL,
+        "L2 penalty on the network's scale, 'auto' (Bayesian), or three "
+        "penalties a,b,c (input weights, hidden biases, outputs)",
+        _FIT_OR_DEMO,
+        type=model_alpha,
+        model_parameter=True,
+        shows_default="alpha",
+    ),
+    Option(
+        "--max-iter",
+        MODEL,
+        "iteration budget",
+        _FIT_OR_DEMO,
+        type=whole_number(1),
+        metavar="N",
+        model_parameter=True,
+        shows_default="max_iter",
+    ),
+    Option(
+        "--early-stopping",
+        MODEL,
+        "hold out validation_fraction of the training rows and keep the "
+        "weights of the best validation score",
+        _FIT,
+        flag_only=True,
+        model_parameter=True,
+    ),
+    Option(
+        "--save",
+        SAVED,
+        "store the pipeline fitted on all rows (.skops, or .joblib)",
+        _FIT,
+        type=model_file,
+        metavar="MODEL.skops",
+    ),
+    Option(
+        "--plot",
+        SAVED,
+        "draw the training curve of the fit on all rows (needs matplotlib)",
+        _FIT,
+        metavar="LOSS.png",
+    ),
+    Option(
+        "--load",
+        PREDICTIONS,
+        "a model saved by --save (.skops: only its known types are trusted; "
+        ".joblib runs pickle: load only files you trust)",
+        frozenset({PREDICT}),
+        type=model_file,
+        metavar="MODEL.skops",
+        requires=Requirement(
+            "--predict", ALL, "needs --predict NEW.csv", "need --predict NEW.csv"
         ),
-        Option(
-            "--random-state",
-            CV,
-            f"seed of the folds' shuffle and of the initial weights ({DEFAULT_SEED})",
-            _FIT_OR_DEMO,
-            type=whole_number(0, 2**32 - 1),
-            metavar="SEED",
-        ),
-        Option(
-            "--n-hidden",
-            MODEL,
-            "hidden units" + _default(d, "n_hidden"),
-            _FIT_OR_DEMO,
-            type=whole_number(1),
-            metavar="N",
-            model_parameter=True,
-        ),
-        Option(
-            "--solver",
-            MODEL,
-            "the solver" + _default(d, "solver"),
-            _FIT_OR_DEMO,
-            choices=("auto", "lbfgs", "gd", "lm"),
-            model_parameter=True,
-        ),
-        Option(
-            "--alpha",
-            MODEL,
-            "L2 penalty on the network's scale, 'auto' (Bayesian), or three "
-            "penalties a,b,c (input weights, hidden biases, outputs)"
-            + _default(d, "alpha"),
-            _FIT_OR_DEMO,
-            type=model_alpha,
-            model_parameter=True,
-        ),
-        Option(
-            "--max-iter",
-            MODEL,
-            "iteration budget" + _default(d, "max_iter"),
-            _FIT_OR_DEMO,
-            type=whole_number(1),
-            metavar="N",
-            model_parameter=True,
-        ),
-        Option(
-            "--early-stopping",
-            MODEL,
-            "hold out validation_fraction of the training rows and keep the "
-            "weights of the best validation score",
-            _FIT,
-            flag_only=True,
-            model_parameter=True,
-        ),
-        Option(
-            "--save",
-            SAVED,
-            "store the pipeline fitted on all rows (.skops, or .joblib)",
-            _FIT,
-            type=model_file,
-            metavar="MODEL.skops",
-        ),
-        Option(
-            "--plot",
-            SAVED,
-            "draw the training curve of the fit on all rows (needs matplotlib)",
-            _FIT,
-            metavar="LOSS.png",
-        ),
-        Option(
-            "--load",
-            PREDICTIONS,
-            "a model saved by --save (.skops: only its known types are trusted; "
-            ".joblib runs pickle: load only files you trust)",
-            frozenset({PREDICT}),
-            type=model_file,
-            metavar="MODEL.skops",
-            requires=Requirement(
-                "--predict", ALL, "needs --predict NEW.csv", "need --predict NEW.csv"
-            ),
-        ),
-        Option(
-            "--predict",
-            PREDICTIONS,
-            "a CSV file of the model's columns, matched by name; one prediction "
-            "per row",
-            _FIT_OR_PREDICT,
-            metavar="NEW.csv",
-            requires=Requirement(
-                "--output",
-                _FIT,
-                "after a fit needs --output PREDICTIONS.csv",
-                "after a fit need --output PREDICTIONS.csv",
-            ),
-        ),
-        Option(
+    ),
+    Option(
+        "--predict",
+        PREDICTIONS,
+        "a CSV file of the model's columns, matched by name; one prediction per row",
+        _FIT_OR_PREDICT,
+        metavar="NEW.csv",
+        requires=Requirement(
             "--output",
-            PREDICTIONS,
-            "where the predictions go (default with --load: standard output)",
-            _FIT_OR_PREDICT,
-            metavar="PREDICTIONS.csv",
-            requires=_WITH_PREDICT,
+            _FIT,
+            "after a fit needs --output PREDICTIONS.csv",
+            "after a fit need --output PREDICTIONS.csv",
         ),
-        Option(
-            "--overwrite",
-            PREDICTIONS,
-            "let --output, --save or --plot replace an input file (--csv, "
-            "--predict, --load)",
-            _FIT_OR_PREDICT,
-            flag_only=True,
-        ),
-        Option(
-            "--return-std",
-            PREDICTIONS,
-            "add a column of predictive standard deviations",
-            _FIT_OR_PREDICT,
-            flag_only=True,
-            requires=_WITH_PREDICT,
-        ),
-    )
-
-
-OPTIONS = option_table({})  # the table without the defaults shown in --help
+    ),
+    Option(
+        "--output",
+        PREDICTIONS,
+        "where the predictions go (default with --load: standard output)",
+        _FIT_OR_PREDICT,
+        metavar="PREDICTIONS.csv",
+        requires=_WITH_PREDICT,
+    ),
+    Option(
+        "--overwrite",
+        PREDICTIONS,
+        "let --output, --save or --plot replace an input file (--csv, "
+        "--predict, --load)",
+        _FIT_OR_PREDICT,
+        flag_only=True,
+    ),
+    Option(
+        "--return-std",
+        PREDICTIONS,
+        "add a column of predictive standard deviations",
+        _FIT_OR_PREDICT,
+        flag_only=True,
+        requires=_WITH_PREDICT,
+    ),
+)
 MODEL_PARAMETERS = tuple(option for option in OPTIONS if option.model_parameter)
 
 
@@ -449,17 +449,22 @@ DESCRIPTION = (
 )
 
 
-def build_parser(options=None):
-    """The argparse parser of ``options`` (by default :func:`option_table`
-    with the estimator's defaults in the help)."""
-    options = option_table() if options is None else options
+def build_parser(options=None, defaults=None):
+    """The argparse parser of ``options`` (by default :data:`OPTIONS`);
+    ``defaults``: the estimator's, shown in the help (by default read by
+    :func:`estimator_defaults`)."""
+    options = OPTIONS if options is None else options
+    defaults = estimator_defaults() if defaults is None else defaults
     parser = Parser(prog="python -m sklearn_sigmoidnet", description=DESCRIPTION)
     groups = {}
     for option in options:
         if option.group not in groups:
             title = GROUP_TITLES.get(option.group, option.group)
             groups[option.group] = parser.add_argument_group(title)
-        settings = {"help": option.help, "default": None}
+        shown_help = option.help
+        if option.shows_default is not None:
+            shown_help += _default(defaults, option.shows_default)
+        settings = {"help": shown_help, "default": None}
         if option.flag_only:
             settings["action"] = "store_const"
             settings["const"] = True
