@@ -1,10 +1,11 @@
-"""A one-hidden-layer sigmoid network for scikit-learn, with hand-coded gradients."""
+"""A one-hidden-layer sigmoid network for scikit-learn, with hand-coded gradients.
 
-from ._data import TargetMapping
-from ._estimator import SigmoidMLPRegressor
-from ._kernel import NetworkKernel, loss_and_gradient
-from ._layout import ParameterLayout, glorot_uniform
-from .exceptions import FitInterruptedWarning
+The public names are imported on first use (PEP 562), so that importing the
+package, or running ``python -m sklearn_sigmoidnet --help``, does not import
+the estimator and its dependencies.
+"""
+
+import importlib
 
 # What skops.io.load must be told to trust for a fitted SigmoidMLPRegressor
 # (alone or in a Pipeline of scikit-learn transformers that skops trusts),
@@ -15,6 +16,17 @@ SKOPS_TRUSTED_TYPES = (
     "sklearn_sigmoidnet._posterior.Posterior",
     "sklearn_sigmoidnet._training.MomentumState",
 )
+
+# Each public name and the module that defines it.
+_SOURCES = {
+    "FitInterruptedWarning": ".exceptions",
+    "NetworkKernel": "._kernel",
+    "ParameterLayout": "._layout",
+    "SigmoidMLPRegressor": "._estimator",
+    "TargetMapping": "._data",
+    "glorot_uniform": "._layout",
+    "loss_and_gradient": "._kernel",
+}
 
 __all__ = [
     "SKOPS_TRUSTED_TYPES",
@@ -27,3 +39,18 @@ __all__ = [
     "loss_and_gradient",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """Import a public name from its module on first use (PEP 562)."""
+    try:
+        source = _SOURCES[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(source, __name__), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

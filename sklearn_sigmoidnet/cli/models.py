@@ -1,8 +1,6 @@
 """The command line's models: the pipeline, shuffled cross-validation, the
 MLPRegressor comparison, warnings counted once, saving and loading."""
 
-import inspect
-import sys
 import time
 import warnings
 from collections import Counter
@@ -12,20 +10,23 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import KFold
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from . import SKOPS_TRUSTED_TYPES
-from ._cli_data import CommandLineError, require
+from sklearn_sigmoidnet import SKOPS_TRUSTED_TYPES, TargetMapping
+from sklearn_sigmoidnet.exceptions import FitInterruptedWarning
+
+from .data import require
+from .errors import CommandLineError, Interrupted
+from .files import replaced_atomically
+from .results import FoldScored, FoldStarted, WarningCount
 
 # The types a .skops file written by --save holds beyond skops' default trusted
 # ones (scikit-learn's, numpy's, builtins): --load trusts these and no others.
 TRUSTED_TYPES = ("numpy.dtype", *SKOPS_TRUSTED_TYPES)  # numpy.dtype: SimpleImputer
-MODEL_SUFFIXES = (".skops", ".joblib")
 
 
 def build_pipeline(data, model):
@@ -48,18 +49,24 @@ def build_pipeline(data, model):
     )
 
 
+def target_units(model, y):
+    """y's units per unit of ``model``'s output for targets ``y``."""
+    mapping = TargetMapping.fit(np.reshape(y, (-1, 1)), model.target_range)
+    return float(mapping.target_units[0])
+
+
 def mlp_alpha(model, y):
     """SigmoidMLPRegressor's ``alpha`` on MLPRegressor's scale for targets y.
 
-    The penalty is added to a loss on the network's scale, where y's range
-    ``y_max - y_min`` is squeezed into ``high - low`` of ``target_range``:
-    MLPRegressor needs ``alpha * ((y_max - y_min) / (high - low))^2`` for the
-    same balance of fit and penalty. None for ``alpha="auto"``.
+    The penalty is added to a loss on the network's scale: MLPRegressor needs
+    ``alpha * target_units**2`` (:class:`~sklearn_sigmoidnet.TargetMapping`)
+    for the same balance of fit and penalty. Of three penalties, that of the
+    input weights. None for ``alpha="auto"``.
     """
     if isinstance(model.alpha, str):  # "auto": estimated in each fit
         return None
-    low, high = model.target_range
-    return model.alpha * (float(np.ptp(y)) / (high - low)) ** 2
+    alpha = np.ravel(model.alpha)[0]
+    return float(alpha) * target_units(model, y) ** 2
 
 
 def mlp_like(model, alpha):
@@ -77,7 +84,12 @@ def mlp_like(model, alpha):
 
 
 class WarningTally:
-    """The warnings of many fits, each distinct message counted once per fit."""
+    """The warnings of many fits, each distinct message counted once per fit.
+
+    A :class:`~sklearn_sigmoidnet.exceptions.FitInterruptedWarning` (the
+    estimator caught Ctrl-C and kept its weights) stops the run: it raises
+    :class:`~sklearn_sigmoidnet.cli.errors.Interrupted`.
+    """
 
     def __init__(self):
         self.fits = Counter()
@@ -94,47 +106,35 @@ class WarningTally:
         seen = set()
         for warning in caught:
             category = warning.category
+            if issubclass(category, FitInterruptedWarning):
+                raise Interrupted(f"{name}: {warning.message}")
             if issubclass(category, DeprecationWarning | PendingDeprecationWarning):
                 continue
             message = " ".join(str(warning.message).split())
-            if issubclass(category, UserWarning) and "interrupted" in message:
-                raise CommandLineError("interrupted")
             seen.add((name, category.__name__, message))
         self.counts.update(seen)
 
-    def lines(self):
-        lines = []
-        for (name, category, message), count in self.counts.items():
-            hint = ""
-            if category == ConvergenceWarning.__name__:
-                hint = " (--max-iter raises the iteration budget)"
-            lines.append(
-                f"warning: {category} in {count} of {self.fits[name]} {name} fits: "
-                f"{message}{hint}"
-            )
-        return lines
+    def counted(self):
+        """A :class:`~sklearn_sigmoidnet.cli.results.WarningCount` per
+        distinct warning, in the order first seen."""
+        return [
+            WarningCount(name, category, message, count, self.fits[name])
+            for (name, category, message), count in self.counts.items()
+        ]
 
 
-def progress_printer(stream=None):
-    """Writes progress to stderr when it is a terminal; else does nothing."""
-    stream = sys.stderr if stream is None else stream
-    if not stream.isatty():
-        return lambda text, end="\n": None
-
-    def write(text, end="\n"):
-        stream.write(text + end)
-        stream.flush()
-
-    return write
+def _ignore(event):
+    pass
 
 
-def cross_validate(pipeline, X, y, *, cv, random_state, name, tally, progress):
+def cross_validate(pipeline, X, y, *, cv, random_state, name, tally, show=_ignore):
     """R^2 of each shuffled fold and the fit times: ``cross_val_score`` with
-    ``KFold(cv, shuffle=True, random_state=random_state)``, fold by fold."""
+    ``KFold(cv, shuffle=True, random_state=random_state)``, fold by fold;
+    ``show`` is told of each fold's start and score."""
     folds = KFold(n_splits=cv, shuffle=True, random_state=random_state)
     scores, times = [], []
     for fold, (train, test) in enumerate(folds.split(X), start=1):
-        progress(f"{name}: fold {fold}/{cv} ...", end="")
+        show(FoldStarted(name, fold, cv))
         model = clone(pipeline)
         start = time.perf_counter()
         fit(model, X.iloc[train], y[train], name=name, tally=tally)
@@ -145,7 +145,7 @@ def cross_validate(pipeline, X, y, *, cv, random_state, name, tally, progress):
         except ValueError as error:
             message = " ".join(str(error).split())
             raise CommandLineError(f"{name} cannot predict: {message}") from None
-        progress(f" R2 {scores[-1]:.4f} ({times[-1]:.1f} s)")
+        show(FoldScored(name, scores[-1], times[-1]))
     return np.array(scores), np.array(times)
 
 
@@ -160,49 +160,25 @@ def fit(pipeline, X, y, *, name, tally):
     return pipeline
 
 
-def check_model_path(path, option):
-    suffix = Path(path).suffix.lower()
-    if suffix not in MODEL_SUFFIXES:
-        raise CommandLineError(
-            f"{option} {path}: name a .skops file (or .joblib for joblib), "
-            f"not {suffix or 'a file without an extension'}"
-        )
-    return suffix
-
-
 def save_model(pipeline, path):
-    if check_model_path(path, "--save") == ".skops":
-        sio = require("skops.io", "--save to a .skops file")
-        sio.dump(pipeline, path)
-    else:
-        import joblib
+    """Write ``pipeline`` to ``path`` (.skops with skops, else joblib),
+    atomically: a failure leaves any former file as it was."""
+    with replaced_atomically(path, "--save") as temporary:
+        if Path(path).suffix.lower() == ".skops":
+            require("skops.io", "--save to a .skops file").dump(pipeline, temporary)
+        else:
+            import joblib
 
-        joblib.dump(pipeline, path)
+            joblib.dump(pipeline, temporary)
 
 
 def load_model(path):
     """A fitted model from .skops (trusting only TRUSTED_TYPES) or .joblib."""
-    suffix = check_model_path(path, "--load")
     if not Path(path).is_file():
         reason = "it is a directory" if Path(path).is_dir() else "no such file"
         raise CommandLineError(f"cannot read {path}: {reason}")
-    if suffix == ".skops":
-        sio = require("skops.io", "--load of a .skops file")
-        try:
-            untrusted = sio.get_untrusted_types(file=path)
-        except Exception as error:  # a damaged file: whatever skops raises
-            raise CommandLineError(
-                f"cannot load {path}: not a .skops file ({type(error).__name__}: "
-                f"{error})"
-            ) from None
-        unknown = sorted(set(untrusted) - set(TRUSTED_TYPES))
-        if unknown:
-            raise CommandLineError(
-                f"{path} holds types this command does not trust: "
-                f"{', '.join(unknown)}. If you trust its source, load it in Python "
-                "with skops.io.load(path, trusted=[...])."
-            )
-        loader = lambda: sio.load(path, trusted=list(TRUSTED_TYPES))  # noqa: E731
+    if Path(path).suffix.lower() == ".skops":
+        loader = _skops_loader(path)
     else:
         import joblib
 
@@ -223,6 +199,24 @@ def load_model(path):
     return model
 
 
+def _skops_loader(path):
+    sio = require("skops.io", "--load of a .skops file")
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as error:  # a damaged file: whatever skops raises
+        raise CommandLineError(
+            f"cannot load {path}: not a .skops file ({type(error).__name__}: {error})"
+        ) from None
+    unknown = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if unknown:
+        raise CommandLineError(
+            f"{path} holds types this command does not trust: "
+            f"{', '.join(unknown)}. If you trust its source, load it in Python "
+            "with skops.io.load(path, trusted=[...])."
+        )
+    return lambda: sio.load(path, trusted=list(TRUSTED_TYPES))
+
+
 def model_columns(model):
     """(column names in the model's order, {one-hot encoded column: the
     categories seen in training})."""
@@ -237,19 +231,23 @@ def model_columns(model):
     return names, categorical
 
 
-def final_estimator(model):
-    return model[-1] if isinstance(model, Pipeline) else model
+def predictions(model, X, return_std, *, source):
+    """{column: values}: the predictions, and their std with ``return_std``.
 
-
-def supports_return_std(model):
-    predict = final_estimator(model).predict
-    return "return_std" in inspect.signature(predict).parameters
-
-
-def predictions(model, X, return_std):
-    """{column: values}: the predictions, and their std with ``return_std``."""
+    Whatever the model raises (a damaged or foreign model, a ``predict``
+    without ``return_std``) is a :class:`CommandLineError` naming ``source``.
+    """
     target = getattr(model, "target_name_", None) or "prediction"
-    if return_std:
-        mean, std = model.predict(X, return_std=True)
-        return {f"{target}_predicted": mean, f"{target}_std": std}
-    return {f"{target}_predicted": model.predict(X)}
+    try:
+        if return_std:
+            mean, std = model.predict(X, return_std=True)
+            return {f"{target}_predicted": mean, f"{target}_std": std}
+        return {f"{target}_predicted": model.predict(X)}
+    except ValueError as error:
+        message = " ".join(str(error).split())
+        raise CommandLineError(f"cannot predict {source}: {message}") from None
+    except Exception as error:  # the model's own failure, whatever it is
+        message = " ".join(str(error).split())
+        raise CommandLineError(
+            f"cannot predict {source}: {type(error).__name__}: {message}"
+        ) from None

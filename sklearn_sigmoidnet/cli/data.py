@@ -6,7 +6,6 @@ which the command line prints as one ``error:`` line (exit status 2); all the
 columns that cannot be used are named in one message.
 """
 
-import codecs
 import csv
 import importlib
 import io
@@ -14,6 +13,9 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .errors import CommandLineError
+from .options import UTF8
 
 INSTALL_HINT = "pip install 'sklearn-sigmoidnet[cli]'"
 
@@ -26,13 +28,11 @@ _SNIFF_ROWS = 50
 # rows distinct) looks like an identifier or free text, not a category.
 _FEW_CATEGORIES = 20
 _MAX_CATEGORIES = 500
+# Larger magnitudes overflow StandardScaler's variance (squares summed).
+_LARGEST_STANDARDISED = 1e150
 # A text column of numbers and at most this many other tokens ('?', 'n.a.'),
 # numbers in the majority, is a numeric column with missing-value markers.
 _STRAY_TOKENS = 5
-
-
-class CommandLineError(Exception):
-    """A problem with the user's input, reported without a traceback."""
 
 
 def require(module, purpose):
@@ -53,26 +53,22 @@ def _quoted(names, limit=None):
     return ", ".join(names)
 
 
-def _encoding(name):
-    """The codec pandas reads with: UTF-8 drops a byte order mark."""
-    try:
-        codec = codecs.lookup(name).name
-    except LookupError:
-        raise CommandLineError(f"--encoding: unknown encoding {name!r}") from None
-    return "utf-8-sig" if codec == "utf-8" else codec
-
-
-def sniff_delimiter(path, encoding):
-    """The delimiter among , ; tab | that splits the first rows consistently.
-
-    A candidate must give the header at least two fields; one that gives every
-    sampled row as many fields as the header wins over one that does not, then
-    more fields win, then the order above. ``,`` when nothing fits.
-    """
+def start_of_file(path, encoding):
+    """The first bytes of the file as text, and whether there is more."""
     with open(path, "rb") as handle:
         raw = handle.read(_SNIFF_BYTES)
         truncated = bool(handle.read(1))
-    text = raw.decode(encoding, errors="ignore")
+    return raw.decode(encoding, errors="ignore"), truncated
+
+
+def sniff_delimiter(text, truncated=False):
+    """The delimiter among , ; tab | that splits the first rows consistently.
+
+    ``text``: the start of the file, ``truncated`` if the file goes on. A
+    candidate must give the header at least two fields; one that gives every
+    sampled row as many fields as the header wins over one that does not, then
+    more fields win, then the order above. ``,`` when nothing fits.
+    """
     best, best_key = ",", None
     for order, delimiter in enumerate(_DELIMITERS):
         try:
@@ -89,6 +85,33 @@ def sniff_delimiter(path, encoding):
         if best_key is None or key > best_key:
             best, best_key = delimiter, key
     return best
+
+
+def check_header(text, truncated, delimiter, path):
+    """Refuse a header whose names are the same once stripped of spaces
+    (pandas would rename one of two equal names ``name.1`` silently)."""
+    if truncated and "\n" not in text:
+        return  # a header longer than the sample: left to pandas
+    try:
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error:
+        return  # pandas reports it
+    spellings = {}
+    for position, name in enumerate(header, start=1):
+        if name.strip():  # pandas names empty ones "Unnamed: k"
+            spellings.setdefault(name.strip(), []).append((position, name))
+    clashes = [
+        f"{name!r} (columns "
+        + ", ".join(f"{position}: {raw!r}" for position, raw in found)
+        + ")"
+        for name, found in spellings.items()
+        if len(found) > 1
+    ]
+    if clashes:
+        raise CommandLineError(
+            f"{path} has several columns of the same name (once stripped of "
+            f"spaces): {'; '.join(clashes)}; rename them so that each is unique"
+        )
 
 
 def merged_header_hint(columns):
@@ -110,7 +133,7 @@ def merged_header_hint(columns):
     )
 
 
-def _read(pd, path, **kwargs):
+def _read_once(pd, path, **kwargs):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.DtypeWarning)
         table = pd.read_csv(path, **kwargs)
@@ -118,44 +141,35 @@ def _read(pd, path, **kwargs):
     return table, mixed
 
 
-def read_table(path, *, delimiter=None, encoding="utf-8", na_values=None, text=()):
+def read_table(path, *, delimiter=None, encoding=UTF8, na_values=None, text=()):
     """The CSV file at ``path`` as a DataFrame (column names stripped).
 
-    ``delimiter`` None: sniffed from the first rows. ``text``: columns read as
-    text whatever they hold (the saved model's categorical columns).
-    Returns ``(table, delimiter)``.
+    ``delimiter`` None: sniffed from the first rows. ``encoding``: a codec
+    name as :func:`~sklearn_sigmoidnet.cli.options.encoding` gives it.
+    ``text``: columns read as text whatever they hold (the saved model's
+    categorical columns). Returns ``(table, delimiter)``.
     """
     pd = require("pandas", "reading CSV files")
-    encoding = _encoding(encoding)
     try:
+        start, truncated = start_of_file(path, encoding)
         if delimiter is None:
-            delimiter = sniff_delimiter(path, encoding)
-        kwargs = {
-            "sep": delimiter,
-            "encoding": encoding,
-            "na_values": list(na_values) if na_values else None,
-            "skipinitialspace": True,
-            "dtype": {name: str for name in text} or None,
-        }
-        table, mixed = _read(pd, path, **kwargs)
-        if mixed:
-            # Read in chunks, a column held numbers in some chunks and text in
-            # others: read the text columns again, as text throughout.
-            columns = [c for c in table.columns if table[c].dtype == object]
-            kwargs["dtype"] = {**(kwargs["dtype"] or {}), **dict.fromkeys(columns, str)}
-            table, _ = _read(pd, path, **kwargs)
+            delimiter = sniff_delimiter(start, truncated)
+        check_header(start, truncated, delimiter, path)
+        table = _read(pd, path, delimiter, encoding, na_values, text)
     except OSError as error:
         reason = error.strerror or str(error)
         raise CommandLineError(f"cannot read {path}: {reason}") from None
-    except UnicodeDecodeError as error:
+    except UnicodeError as error:
+        where = getattr(error, "reason", None)
+        where = f" ({where} at byte {error.start})" if where else ""
         raise CommandLineError(
-            f"cannot read {path}: it is not {encoding.removesuffix('-sig')} text "
-            f"({error.reason} at byte {error.start}); pass its encoding with "
-            "--encoding (for example --encoding cp1252) or save it as UTF-8"
+            f"cannot read {path}: it is not {encoding.removesuffix('-sig')} text"
+            f"{where}; pass its encoding with --encoding (for example --encoding "
+            "cp1252) or save it as UTF-8"
         ) from None
     except pd.errors.EmptyDataError:
         raise CommandLineError(f"{path} is empty") from None
-    except (pd.errors.ParserError, ValueError) as error:
+    except (pd.errors.ParserError, ValueError, csv.Error) as error:
         message = " ".join(str(error).split())
         shown = "tab" if delimiter == "\t" else repr(delimiter)
         raise CommandLineError(
@@ -164,6 +178,24 @@ def read_table(path, *, delimiter=None, encoding="utf-8", na_values=None, text=(
         ) from None
     table.columns = [str(name).strip() for name in table.columns]
     return table, delimiter
+
+
+def _read(pd, path, delimiter, encoding, na_values, text):
+    kwargs = {
+        "sep": delimiter,
+        "encoding": encoding,
+        "na_values": list(na_values) if na_values else None,
+        "skipinitialspace": True,
+        "dtype": {name: str for name in text} or None,
+    }
+    table, mixed = _read_once(pd, path, **kwargs)
+    if mixed:
+        # Read in chunks, a column held numbers in some chunks and text in
+        # others: read the text columns again, as text throughout.
+        columns = [c for c in table.columns if table[c].dtype == object]
+        kwargs["dtype"] = {**(kwargs["dtype"] or {}), **dict.fromkeys(columns, str)}
+        table, _ = _read_once(pd, path, **kwargs)
+    return table
 
 
 def _is_boolean(pd, column):
@@ -223,6 +255,51 @@ class TrainingData:
 def training_data(table, target, *, path, drop=(), min_rows=2):
     """Split a table into features and target, or name every unusable column."""
     pd = require("pandas", "reading CSV files")
+    features = _feature_names(table, target, path=path, drop=drop)
+    y, problems = _target_values(pd, table[target], target, path=path)
+    keep = y.notna().to_numpy()
+    data = TrainingData(
+        X=None,
+        y=y.to_numpy()[keep],
+        target=target,
+        numeric=[],
+        categorical=[],
+        dropped_rows=int((~keep).sum()),
+        file_rows=len(table),
+        file_columns=len(table.columns),
+    )
+    X = {}
+    for name in features:
+        column = table[name][keep]
+        if column.isna().all():
+            data.empty.append(name)
+            continue
+        values, problem = _feature(pd, column, name, data)
+        if problem is None:
+            X[name] = values
+        else:
+            problems.append(problem)
+    if problems:
+        raise CommandLineError(
+            f"cannot use {'this column' if len(problems) == 1 else 'these columns'}"
+            f" of {path}: " + "; ".join(problems) + "."
+        )
+    if not X:
+        raise CommandLineError(
+            f"{path} has no usable feature column besides {target!r} (empty: "
+            f"{_quoted(data.empty)})"
+        )
+    data.X = pd.DataFrame({name: X[name] for name in features if name in X})
+    data.X = data.X.reset_index(drop=True)
+    data.missing = {
+        name: int(count) for name, count in data.X.isna().sum().items() if count
+    }
+    _check_rows(data, path=path, min_rows=min_rows)
+    return data
+
+
+def _feature_names(table, target, *, path, drop):
+    """The feature columns: all but the target and ``drop``, checked."""
     columns = list(table.columns)
     if target not in columns:
         similar = [name for name in columns if name.lower() == target.lower()]
@@ -241,81 +318,69 @@ def training_data(table, target, *, path, drop=(), min_rows=2):
         raise CommandLineError(f"{path} has no data rows")
     if not features:
         raise CommandLineError(f"{path} has no feature column besides {target!r}")
+    return features
 
-    problems = []
-    y, not_numbers = _as_number(pd, table[target])
+
+def _target_values(pd, column, target, *, path):
+    """The target as floats (missing: NaN), and the problems with it."""
+    y, not_numbers = _as_number(pd, column)
     if not_numbers is not None:
-        problems.append(
+        return y, [
             f"the target {target!r} is not numeric (it holds "
             f"{_examples(not_numbers)}; {_na_values_hint(not_numbers)} reads such "
             "cells as missing, and rows with a missing target are dropped)"
-        )
-    elif np.isinf(y).any():
-        problems.append(f"the target {target!r} holds infinite values")
-    keep = y.notna().to_numpy()
-    data = TrainingData(
-        X=None,
-        y=y.to_numpy()[keep],
-        target=target,
-        numeric=[],
-        categorical=[],
-        dropped_rows=int((~keep).sum()),
-        file_rows=len(table),
-        file_columns=len(columns),
-    )
-    X = {}
-    for name in features:
-        column = table[name][keep]
-        if column.isna().all():
-            data.empty.append(name)
-            continue
-        if _is_boolean(pd, column) or pd.api.types.is_numeric_dtype(column.dtype):
-            if _is_boolean(pd, column):
-                data.booleans.append(name)
-            values, _ = _as_number(pd, column)
-            if np.isinf(values).any():
-                problems.append(f"column {name!r} holds infinite values")
-            X[name] = values
-            data.numeric.append(name)
-            continue
-        values = column.dropna()
-        numbers = pd.to_numeric(values, errors="coerce")
-        stray = values[numbers.isna()]
-        if numbers.notna().mean() > 0.5 and stray.nunique() <= _STRAY_TOKENS:
-            problems.append(
-                f"column {name!r} holds numbers and {_examples(stray)} "
-                f"({_na_values_hint(stray)} reads those as missing; or --drop "
-                f"{name!r})"
-            )
-            continue
-        distinct = values.nunique()
-        if distinct > _MAX_CATEGORIES or (
-            distinct > _FEW_CATEGORIES and distinct > len(values) / 2
-        ):
-            problems.append(
-                f"column {name!r} has {distinct} distinct text values in "
-                f"{len(values)} rows, too many to one-hot encode (an identifier "
-                f"or free text? --drop {name!r})"
-            )
-            continue
-        X[name] = column
-        data.categorical.append(name)
-        data.categories[name] = distinct
-    if problems:
+        ]
+    if y.isna().all():
         raise CommandLineError(
-            f"cannot use {'this column' if len(problems) == 1 else 'these columns'}"
-            f" of {path}: " + "; ".join(problems) + "."
+            f"target column {target!r} of {path} has no values: all its "
+            f"{len(y)} cells are missing"
         )
-    if not X:
-        raise CommandLineError(
-            f"{path} has no usable feature column besides {target!r} (empty: "
-            f"{_quoted(data.empty)})"
+    if np.isinf(y).any():
+        return y, [f"the target {target!r} holds infinite values"]
+    return y, []
+
+
+def _feature(pd, column, name, data):
+    """``(values, None)`` for a usable feature, recorded in ``data`` as numeric
+    or categorical; ``(None, problem)`` for one that is not."""
+    if _is_boolean(pd, column) or pd.api.types.is_numeric_dtype(column.dtype):
+        if _is_boolean(pd, column):
+            data.booleans.append(name)
+        values, _ = _as_number(pd, column)
+        if np.isinf(values).any():
+            return None, f"column {name!r} holds infinite values"
+        largest = float(np.nanmax(np.abs(values)))
+        if largest > _LARGEST_STANDARDISED:
+            return None, (
+                f"column {name!r} holds values too large to standardise (up to "
+                f"{largest:.3g}; rescale it, or --drop {name!r})"
+            )
+        data.numeric.append(name)
+        return values, None
+    values = column.dropna()
+    numbers = pd.to_numeric(values, errors="coerce")
+    stray = values[numbers.isna()]
+    if numbers.notna().mean() > 0.5 and stray.nunique() <= _STRAY_TOKENS:
+        return None, (
+            f"column {name!r} holds numbers and {_examples(stray)} "
+            f"({_na_values_hint(stray)} reads those as missing; or --drop "
+            f"{name!r})"
         )
-    data.X = pd.DataFrame({name: X[name] for name in features if name in X})
-    data.X = data.X.reset_index(drop=True)
-    data.missing = {
-        name: int(count) for name, count in data.X.isna().sum().items() if count
-    }
+    distinct = values.nunique()
+    if distinct > _MAX_CATEGORIES or (
+        distinct > _FEW_CATEGORIES and distinct > len(values) / 2
+    ):
+        return None, (
+            f"column {name!r} has {distinct} distinct text values in "
+            f"{len(values)} rows, too many to one-hot encode (an identifier "
+            f"or free text? --drop {name!r})"
+        )
+    data.categorical.append(name)
+    data.categories[name] = distinct
+    return column, None
+
+
+def _check_rows(data, *, path, min_rows):
     if len(data.y) < min_rows:
         dropped = f", {data.dropped_rows} without" if data.dropped_rows else ""
         raise CommandLineError(
@@ -324,9 +389,9 @@ def training_data(table, target, *, path, drop=(), min_rows=2):
         )
     if np.ptp(data.y) == 0:
         raise CommandLineError(
-            f"the target {target!r} is {data.y[0]:g} in every row: nothing to learn"
+            f"the target {data.target!r} is {data.y[0]:g} in every row: nothing "
+            "to learn"
         )
-    return data
 
 
 def prediction_data(table, names, categorical, *, path):
