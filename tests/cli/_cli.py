@@ -24,6 +24,7 @@ TRUSTED = [
     "numpy.dtype",
     "sklearn_sigmoidnet._data.TargetMapping",
     "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
+    "sklearn_sigmoidnet._posterior.Posterior",
 ]
 # Runs the command with some modules made unimportable (argv follows).
 _BLOCKING = """

@@ -188,7 +188,7 @@ def test_compare_plot_and_progress_on_a_terminal(tmp_path, noisy):
 
 def test_plot_shows_the_loss_in_the_targets_units(tmp_path):
     pytest.importorskip("matplotlib")
-    from sklearn_sigmoidnet._plotting import plot_training
+    from sklearn_sigmoidnet.plotting import plot_training
 
     X, y = make_friedman1(n_samples=200, noise=1.0, random_state=0)
     y = 100 * y  # a range far from the network's
