@@ -98,6 +98,7 @@ def _chunks_with_evidence(estimator, objective, theta, callback, regulariser, gd
         settled = np.all(np.abs(new - old) <= _AUTO_RTOL * old)
         settled = settled and result.stopped_by == "tol"
         settled |= result.n_iter == 0 or len(regulariser.history) >= _AUTO_MAX_UPDATES
+        settled |= regulariser.stalled
         if settled:
             break
         if gd_state is not None:
@@ -137,14 +138,35 @@ def train(estimator, kernel, objective, theta, callback, n_outputs, gd_state=Non
     regulariser = EvidenceRegulariser(kernel, n_outputs, kernel.alpha)
     if estimator.solver_ == "lm":  # trainbr: an update after each accepted step
         after_step = regulariser.after_step
+
+        def stopping(iteration, theta, loss):  # the leave-one-out stopping rule
+            return callback(iteration, theta, loss) or regulariser.stalled
+
         result = _solver_call(
-            estimator, objective, theta, callback, estimator.max_iter, after_step
+            estimator, objective, theta, stopping, estimator.max_iter, after_step
         )
-        return result, regulariser
-    result = _chunks_with_evidence(
-        estimator, objective, theta, callback, regulariser, gd_state
-    )
-    return result, regulariser
+        if result.stopped_by == "callback" and regulariser.stalled:
+            result.stopped_by = "tol"
+            result.message = STOP_MESSAGES["tol"].format(detail=_STALLED)
+    else:
+        result = _chunks_with_evidence(
+            estimator, objective, theta, callback, regulariser, gd_state
+        )
+    return _at_best_mode(result, regulariser, objective), regulariser
+
+
+_STALLED = "the leave-one-out error of the evidence's modes stopped improving"
+
+
+def _at_best_mode(result, regulariser, objective):
+    """End on the mode of the lowest leave-one-out error (its weights and
+    penalties), unless the run was interrupted or diverged."""
+    if result.stopped_by in ("interrupted", "diverged"):
+        return result
+    theta = regulariser.restore_best()
+    if theta is not None and not np.array_equal(theta, result.theta):
+        result.theta, result.loss = theta, float(objective.loss(theta))
+    return result
 
 
 @dataclass
