@@ -141,7 +141,8 @@ def _parse(settings):
     kwargs = {}
     for item in filter(None, settings.split(",")):
         key, value = item.split("=")
-        for convert in (int, float):
+        value = {"True": True, "False": False, "None": None}.get(value, value)
+        for convert in (int, float) if isinstance(value, str) else ():
             try:
                 value = convert(value)
                 break

@@ -36,9 +36,23 @@ from math import lgamma, log, pi
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-__all__ = ["Evidence", "evidence", "EvidenceRegulariser", "LinAlgError"]
+__all__ = [
+    "BestMode",
+    "Evidence",
+    "evidence",
+    "EvidenceRegulariser",
+    "LinAlgError",
+    "leave_one_out_error",
+]
 
 _PRECISION_BOUNDS = (1e-12, 1e12)
+# The leave-one-out check: an update lowers the best error when it is lower by
+# more than this fraction, and the loop stops (``stalled``) after this many
+# updates without one.
+LOO_RTOL = 1e-3
+LOO_PATIENCE = 10
+# leverages are clipped below 1 (a row the fit interpolates exactly)
+_MAX_LEVERAGE = 1.0 - 1e-9
 
 
 @dataclass
@@ -74,6 +88,54 @@ class Evidence:
     covariance: np.ndarray
     next_weight_precision: np.ndarray
     next_noise_precision: float
+
+
+@dataclass
+class BestMode:
+    """The mode of the lowest leave-one-out error among the evidence updates.
+
+    Attributes
+    ----------
+    theta : ndarray of shape (P,)
+    alpha : float or ndarray of shape (n_groups,)
+        The kernel's penalties ``theta`` was trained at.
+    evidence : Evidence
+        At ``theta`` and those penalties.
+    loo_error : float
+        Its leave-one-out error (mean squared, network scale).
+    """
+
+    theta: np.ndarray
+    alpha: np.ndarray
+    evidence: "Evidence"
+    loo_error: float
+
+
+def leave_one_out_error(kernel, theta, result):
+    """Linearised leave-one-out error of the mode ``theta``: the weighted mean
+    of ``(r_ij / (1 - h_ij))^2`` over the observations (network scale).
+
+    ``r_ij = Yhat_ij - Y_ij`` is the residual and ``h_ij = b w_i g_ij^T A^-1
+    g_ij`` the leverage of observation ``ij`` in the penalised least squares
+    linearised at ``theta`` (``g_ij`` the gradient of ``Yhat_ij``, ``A`` the
+    posterior precision of ``result``): the exact leave-one-out residual of
+    that linear model (Allen's PRESS). The leverages sum to ``n_effective``.
+    A row the fit bends to (a leverage near 1) gets a large error; NaN where
+    the outputs are not finite.
+    """
+    data = kernel.data
+    Yhat = np.asarray(kernel.predict(theta), dtype=np.float64)
+    Y = 0.5 * (np.asarray(data.Y_tanh, dtype=np.float64) + 1.0)
+    variances = kernel.output_variances(theta, result.covariance)
+    if data.scaled_weight is None:
+        weights = np.ones((len(Y), 1))
+    else:
+        weights = np.asarray(data.scaled_weight, dtype=np.float64) * data.weight_sum
+    leverage = np.clip(result.noise_precision * weights * variances, 0.0, _MAX_LEVERAGE)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loo = ((Yhat - Y) / (1.0 - leverage)) ** 2
+        error = float(np.sum(weights * loo)) / (data.weight_sum * Y.shape[1])
+    return error if np.isfinite(error) else np.nan
 
 
 def _cholesky(A):
@@ -199,9 +261,17 @@ class EvidenceRegulariser:
         The penalties to start from: one per group, or a float for one prior
         on every non-bias weight (the model of a float ``alpha``, whose
         posterior the estimator computes too).
+    patience : int, default=LOO_PATIENCE
+        Updates without a lower leave-one-out error after which ``stalled``
+        turns true (the evidence loop's stopping rule).
+
+    Every update also checks the mode it was computed at against held-out
+    rows: the linearised leave-one-out error (:func:`leave_one_out_error`),
+    kept in ``loo_history``. ``best`` is the mode of the lowest one (its
+    weights, penalties and :class:`Evidence`); the training loop ends on it.
     """
 
-    def __init__(self, kernel, n_outputs, initial_alpha):
+    def __init__(self, kernel, n_outputs, initial_alpha, patience=LOO_PATIENCE):
         self.kernel = kernel
         self.S = kernel.data.weight_sum
         self.n_observations = self.S * n_outputs
@@ -215,6 +285,12 @@ class EvidenceRegulariser:
         self.precisions = None
         self.last = None
         self.history = []
+        # the leave-one-out check of each mode (see ``check``)
+        self.patience = patience
+        self.loo_history = []
+        self.best = None  # BestMode of the lowest leave-one-out error
+        self.stalled = False
+        self._since_best = 0
         P = layout.n_parameters
         self._JtJ, self._Jtr = np.empty((P, P)), np.empty(P)
         kernel.set_alpha(initial_alpha)
@@ -260,10 +336,38 @@ class EvidenceRegulariser:
         self.history.append(
             (result.weight_precision / result.noise_precision, result.gamma)
         )
+        self.check(np.asarray(theta), result)
         self.precisions = (result.next_weight_precision, result.next_noise_precision)
         alpha = self.precisions[0] / self.precisions[1]
         self.kernel.set_alpha(alpha if self.grouped else float(alpha[0]))
         return self.kernel.alpha
+
+    def check(self, theta, result):
+        """The leave-one-out check of the mode ``theta`` (trained at the
+        kernel's current penalties, whose :class:`Evidence` is ``result``):
+        record its error, keep it in ``best`` if it is the lowest so far by
+        more than ``LOO_RTOL``, and count the updates since the best."""
+        error = leave_one_out_error(self.kernel, theta, result)
+        self.loo_history.append(error)
+        if not np.isfinite(error):
+            error = np.inf
+        if self.best is None or error < self.best.loo_error * (1.0 - LOO_RTOL):
+            alpha = np.array(self.kernel.alpha, dtype=np.float64, copy=True)
+            self.best = BestMode(theta.copy(), alpha, result, error)
+            self._since_best = 0
+        else:
+            self._since_best += 1
+        self.stalled = self._since_best >= self.patience
+
+    def restore_best(self):
+        """Set the kernel's penalties to those of ``best`` and ``last`` to its
+        :class:`Evidence`; return its weights (None before any check)."""
+        if self.best is None:
+            return None
+        alpha = self.best.alpha
+        self.kernel.set_alpha(alpha if self.grouped else float(alpha))
+        self.last = self.best.evidence
+        return self.best.theta
 
     def after_step(self, theta, JtJ, Jtr, loss):
         """Levenberg-Marquardt's hook: update after an accepted step, and move

@@ -90,7 +90,7 @@ def _chunks_with_evidence(plan, objective, theta, callback, regulariser, momentu
             result.stopped_by = "interrupted"
             result.message = STOP_MESSAGES["interrupted"]
             break
-        if _converged(old, new, result):
+        if _converged(old, new, result) or regulariser.stalled:
             break
         if len(regulariser.history) >= _AUTO_MAX_UPDATES:
             notes.append(_updates_note(len(regulariser.history), n_iter))
@@ -122,7 +122,10 @@ def train_once(plan, kernel, objective, theta, callback, momentum):
     """One run from ``theta``: returns ``(SolverResult, regulariser or None)``.
 
     ``momentum`` is gradient descent's :class:`~._training.MomentumState`
-    (updated in place), or None for the other solvers.
+    (updated in place), or None for the other solvers. With ``alpha="auto"``
+    the run ends on the evidence's mode of the lowest leave-one-out error
+    (its weights and penalties), and stops once that error has stopped
+    improving (:attr:`~._bayes.EvidenceRegulariser.stalled`).
     """
     if not plan.penalty.auto:
         result = _solve(
@@ -131,11 +134,35 @@ def train_once(plan, kernel, objective, theta, callback, momentum):
         return result, None
     regulariser = EvidenceRegulariser(kernel, plan.layout.n_outputs, kernel.alpha)
     if plan.solver == "lm":  # trainbr: an update after each accepted step
+
+        def stopping(iteration, theta, loss):  # the leave-one-out stopping rule
+            return callback(iteration, theta, loss) or regulariser.stalled
+
         result = _solve(
-            plan, objective, theta, callback, plan.max_iter, regulariser.after_step
+            plan, objective, theta, stopping, plan.max_iter, regulariser.after_step
         )
-        return result, regulariser
-    result = _chunks_with_evidence(
-        plan, objective, theta, callback, regulariser, momentum
-    )
-    return result, regulariser
+        if result.stopped_by == "callback" and regulariser.stalled:
+            result.stopped_by = "tol"
+            result.message = STOP_MESSAGES["tol"].format(detail=_STALLED)
+    else:
+        result = _chunks_with_evidence(
+            plan, objective, theta, callback, regulariser, momentum
+        )
+    return _at_best_mode(result, regulariser, objective), regulariser
+
+
+_STALLED = "the leave-one-out error of the evidence's modes stopped improving"
+
+
+def _at_best_mode(result, regulariser, objective):
+    """End on the mode of the lowest leave-one-out error (its weights and
+    penalties), unless the run was interrupted or diverged. Where that mode
+    is the last iterate, the run keeps the penalties of its last update, so
+    that ``loss_`` is the last entry of the loss curve."""
+    best = regulariser.best
+    if result.stopped_by in ("interrupted", "diverged") or best is None:
+        return result
+    if not np.array_equal(best.theta, result.theta):
+        result.theta = regulariser.restore_best()
+        result.loss = float(objective.loss(result.theta))
+    return result

@@ -283,7 +283,7 @@ def _fit_outcome(plan, problem, starts, tasks, previous):
         problem.kernel.set_alpha(plan.penalty.initial)
         starts = (_constant_start(problem, theta) for theta in starts)
     momentum = None
-    if previous.momentum is not None and plan.solver == "gd":
+    if plan.continuing and plan.solver == "gd" and previous.momentum is not None:
         momentum = previous.momentum.continued(plan.learning_rate)
     scores_go_on = plan.continuing and previous.history.validation_scores is not None
     runs = _restarts(plan, problem, starts, tasks, momentum, scores_go_on, constant)

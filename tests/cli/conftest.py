@@ -5,7 +5,7 @@ import contextlib
 import io
 
 import pytest
-from _cli import run_cli, write_messy_csv
+from ._cli import run_cli, write_messy_csv
 
 from sklearn_sigmoidnet.cli import main
 

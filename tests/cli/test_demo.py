@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from _cli import INSTALL_HINT, cli_env, run_cli
+from ._cli import INSTALL_HINT, cli_env, run_cli
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor

@@ -1,7 +1,7 @@
 """The options: the parser and the errors made from the option table."""
 
 import pytest
-from _cli import run_cli
+from ._cli import run_cli
 
 from sklearn_sigmoidnet import SigmoidMLPRegressor
 from sklearn_sigmoidnet.cli import main

@@ -6,7 +6,7 @@ import io
 import joblib
 import numpy as np
 import pytest
-from _cli import TRUSTED, run_cli, write_new_rows
+from ._cli import TRUSTED, run_cli, write_new_rows
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
