@@ -91,7 +91,8 @@ class ChunkKernel:
             if np.all(sample_weight == 1.0):
                 sample_weight = None
         self.layout, self.n_threads = layout, int(n_threads)
-        self.Y = np.asarray(Y).reshape(len(X), -1)
+        Y = np.asarray(Y)
+        self.Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
         self.sample_weight = sample_weight
         self.n_samples = int(X.shape[0])
         self.moments = weighted_moments(self.Y, sample_weight)
