@@ -49,6 +49,9 @@ from sklearn_sigmoidnet._dask import (  # noqa: E402
 )
 from sklearn_sigmoidnet._dask._chunks import ChunkKernel  # noqa: E402
 
+# a 2-worker cluster: about 20-30 s for the module on two shared cores
+pytestmark = pytest.mark.slow
+
 OUTPUT_RANGE = (0.2, 0.8)
 
 
