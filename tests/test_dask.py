@@ -165,6 +165,29 @@ def test_kernel_matches_the_in_memory_kernel(
     np.testing.assert_array_equal(got[4], got[4].T)  # both triangles
 
 
+def test_float32_kernel_sums_its_chunks_in_float64(client, problem):
+    X, _, weights, Y = problem
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    layout = ParameterLayout(X.shape[1], 7, 1)
+    theta = glorot_uniform(layout, np.random.RandomState(13))
+    with NetworkKernel(X, Y32.astype(np.float64), weights, layout=layout) as kernel:
+        exact = _results(kernel, theta)  # float64 on float32's values
+    with NetworkKernel(X32, Y32, weights, layout=layout) as kernel:
+        in_memory = _results(kernel, theta)
+    with DaskNetworkKernel(
+        _dask(X32, 250),
+        _dask(Y32, 250),
+        _dask(weights, 250),
+        layout=layout,
+        client=client,
+    ) as kernel:
+        assert kernel.dtype == np.float32
+        got = _results(kernel, theta)
+    for value, reference, memory in zip(got, exact, in_memory, strict=True):
+        assert _relative(value, reference) <= 1e-5
+        assert _relative(memory, reference) <= 1e-5
+
+
 def test_the_same_bits_on_1_2_and_3_workers(client, problem):
     X, y, weights, _ = problem
     Y = _two_outputs(X, y)

@@ -19,13 +19,13 @@ What a fit on a dask ``X`` calls, in order:
 
 from ._kernel import DaskNetworkKernel
 from ._predict import predict_network, predict_outputs, predict_variances
+from ._split import split_validation
 from ._validation import (
     DaskData,
     DataStatistics,
     check_dask_data,
     data_statistics,
     is_dask_collection,
-    split_validation,
     to_network,
 )
 
