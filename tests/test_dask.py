@@ -548,3 +548,18 @@ def test_an_overflowing_chunk_raises_when_computed(client, problem):
     lazy = predict_network(_dask(X, 300), theta, layout)  # no error yet
     with pytest.raises(ValueError, match="overflowed"):
         lazy.compute()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_non_finite_x_raises_scikit_learns_error_when_predicted(client, problem):
+    X, y, _, _ = problem
+    model = SigmoidMLPRegressor(n_hidden=3, max_iter=2).fit(X, y)
+    X = X.copy()
+    X[500, 2] = np.nan
+    with pytest.raises(ValueError) as error:
+        model.predict(X)
+    layout = ParameterLayout(X.shape[1], 3, 1)
+    lazy = predict_network(_dask(X, 300), model._theta(), layout)
+    with pytest.raises(ValueError) as dask_error:
+        lazy.compute()
+    assert str(dask_error.value) == str(error.value)

@@ -4,6 +4,7 @@ import numpy as np
 
 from .._kernel import NetworkKernel
 from .._threads import blas_single_threaded
+from ._validation import _FINITE, _finiteness, _raise_not_finite
 
 __all__ = ["predict_network", "predict_outputs", "predict_variances"]
 
@@ -14,7 +15,10 @@ _OVERFLOW = (
 )
 
 
-def _network_chunk(X, theta, layout, n_threads):
+def _network_chunk(X, theta, layout, n_threads, estimator_name):
+    state = _finiteness(X)
+    if state != _FINITE:  # scikit-learn's error, when the chunk is computed
+        _raise_not_finite(state, "X", X.dtype, estimator_name)
     with NetworkKernel(X, layout=layout, n_threads=n_threads) as kernel:
         with blas_single_threaded():
             outputs = kernel.predict(theta)
@@ -30,12 +34,14 @@ def _variances_chunk(X, theta, covariance, layout, n_threads):
             return kernel.output_variances(theta, covariance)
 
 
-def predict_network(X, theta, layout, *, n_threads=1):
+def predict_network(
+    X, theta, layout, *, n_threads=1, estimator_name="SigmoidMLPRegressor"
+):
     """The network's outputs ``Yhat`` in (0, 1) on the rows of the dask array
     ``X``, as a lazy dask array of shape (n_samples, n_outputs) in X's dtype.
 
-    A chunk whose ``X @ W1`` overflows raises, when computed, the error the
-    estimator's ``predict`` raises in memory.
+    A chunk with NaN or inf in X, or whose ``X @ W1`` overflows, raises when
+    computed the error the estimator's ``predict`` raises in memory.
     """
     theta = np.asarray(theta, dtype=X.dtype)
     return X.map_blocks(
@@ -43,17 +49,29 @@ def predict_network(X, theta, layout, *, n_threads=1):
         theta,
         layout,
         n_threads,
+        estimator_name,
         chunks=(X.chunks[0], (layout.n_outputs,)),
         dtype=X.dtype,
     )
 
 
-def predict_outputs(X, theta, layout, mapping, *, single_output, n_threads=1):
+def predict_outputs(
+    X,
+    theta,
+    layout,
+    mapping,
+    *,
+    single_output,
+    n_threads=1,
+    estimator_name="SigmoidMLPRegressor",
+):
     """Predictions in y's units, lazily: :func:`predict_network` mapped back
     by ``mapping`` (a :class:`TargetMapping`), float32 for float32 X when
     ``mapping.fits_float32()`` (else float64), raveled for one output, as the
     estimator's in-memory ``predict`` returns them."""
-    outputs = predict_network(X, theta, layout, n_threads=n_threads)
+    outputs = predict_network(
+        X, theta, layout, n_threads=n_threads, estimator_name=estimator_name
+    )
     dtype = np.dtype(np.float64)
     if X.dtype == np.float32 and mapping.fits_float32():
         dtype = np.dtype(np.float32)
