@@ -1,0 +1,107 @@
+"""Predictions on a dask array: lazy, one :class:`NetworkKernel` per chunk."""
+
+import numpy as np
+
+from .._kernel import NetworkKernel
+from .._threads import blas_single_threaded
+from ._validation import _FINITE, _finiteness, _raise_not_finite
+
+__all__ = ["predict_network", "predict_outputs", "predict_variances"]
+
+_OVERFLOW = (
+    "The network's hidden pre-activations X @ W1 overflowed for some rows of X "
+    "(largest |X| in the chunk = {:.3g}). Scale X, for example with "
+    "sklearn.preprocessing.StandardScaler, before fitting and predicting."
+)
+
+
+def _network_chunk(X, theta, layout, n_threads, estimator_name):
+    state = _finiteness(X)
+    if state != _FINITE:  # scikit-learn's error, when the chunk is computed
+        _raise_not_finite(state, "X", X.dtype, estimator_name)
+    with NetworkKernel(X, layout=layout, n_threads=n_threads) as kernel:
+        with blas_single_threaded():
+            outputs = kernel.predict(theta)
+    if not np.all(np.isfinite(outputs)):
+        largest = float(np.max(np.abs(X))) if X.size else 0.0
+        raise ValueError(_OVERFLOW.format(largest))
+    return outputs
+
+
+def _variances_chunk(X, theta, covariance, layout, n_threads):
+    with NetworkKernel(X, layout=layout, n_threads=n_threads) as kernel:
+        with blas_single_threaded():
+            return kernel.output_variances(theta, covariance)
+
+
+def predict_network(
+    X, theta, layout, *, n_threads=1, estimator_name="SigmoidMLPRegressor"
+):
+    """The network's outputs ``Yhat`` in (0, 1) on the rows of the dask array
+    ``X``, as a lazy dask array of shape (n_samples, n_outputs) in X's dtype.
+
+    A chunk with NaN or inf in X, or whose ``X @ W1`` overflows, raises when
+    computed the error the estimator's ``predict`` raises in memory.
+    """
+    theta = np.asarray(theta, dtype=X.dtype)
+    return X.map_blocks(
+        _network_chunk,
+        theta,
+        layout,
+        n_threads,
+        estimator_name,
+        chunks=(X.chunks[0], (layout.n_outputs,)),
+        dtype=X.dtype,
+    )
+
+
+def predict_outputs(
+    X,
+    theta,
+    layout,
+    mapping,
+    *,
+    single_output,
+    n_threads=1,
+    estimator_name="SigmoidMLPRegressor",
+):
+    """Predictions in y's units, lazily: :func:`predict_network` mapped back
+    by ``mapping`` (a :class:`TargetMapping`), float32 for float32 X when
+    ``mapping.fits_float32()`` (else float64), raveled for one output, as the
+    estimator's in-memory ``predict`` returns them."""
+    outputs = predict_network(
+        X, theta, layout, n_threads=n_threads, estimator_name=estimator_name
+    )
+    dtype = np.dtype(np.float64)
+    if X.dtype == np.float32 and mapping.fits_float32():
+        dtype = np.dtype(np.float32)
+
+    def to_target(block):
+        return mapping.to_target(block, out=np.empty(block.shape, dtype=dtype))
+
+    y_pred = outputs.map_blocks(to_target, dtype=dtype)
+    return y_pred[:, 0] if single_output else y_pred
+
+
+def predict_variances(X, theta, covariance, layout, *, n_threads=1):
+    """``g^T C g`` per row and output (float64, lazily), ``g`` the gradient of
+    the network's outputs with respect to ``theta`` and ``C = covariance`` the
+    posterior covariance of the weights: ``kernel.output_variances`` chunk by
+    chunk. The covariance enters the graph once (one key), not per chunk.
+
+    The estimator's ``y_std`` is ``sqrt(variances + noise_variance) *
+    output_scale``, raveled for one output: elementwise, so lazy too.
+    """
+    from dask import delayed
+
+    theta = np.asarray(theta, dtype=np.float64)
+    covariance = delayed(np.asarray(covariance, dtype=np.float64), pure=True)
+    return X.map_blocks(
+        _variances_chunk,
+        theta,
+        covariance,
+        layout,
+        n_threads,
+        chunks=(X.chunks[0], (layout.n_outputs,)),
+        dtype=np.float64,
+    )
