@@ -26,6 +26,7 @@ from sklearn.utils.validation import (
 
 from ._callbacks import CallbackSupportMixin, FitTasks, NoTasks
 from ._compat import state_of_release_0_1
+from ._dask import is_dask_collection
 from ._data import relative_weights, target_mapping
 from ._kernel import NetworkKernel
 from ._layout import ParameterLayout, glorot_uniform
@@ -53,6 +54,10 @@ _CALLBACK_STATE = (
     "_callback_fit_ctx",
     "_skl_callbacks_to_teardown",
     "_parent_callback_ctx",
+)
+_NO_POSTERIOR = (
+    "return_std=True needs the posterior of a fit, and partial_fit moved the "
+    "weights without computing it. Call fit for predictive standard deviations."
 )
 # Mid-fit, callbacks see the network without the posterior of the fit.
 _MID_FIT = Posterior(
@@ -375,8 +380,11 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         return low, high
 
     def _validated_fit_data(self, X, y, sample_weight, reset):
-        """``(FitData, the feature attributes to commit)``; the estimator is
-        left as it was (validate_data would write n_features_in_)."""
+        """``(FitData or DaskData, the feature attributes to commit)``; the
+        estimator is left as it was (validate_data would write
+        n_features_in_)."""
+        if is_dask_collection(X):
+            return self._validated_dask_data(X, y, sample_weight, reset)
         before = {
             k: self.__dict__[k] for k in _FEATURE_ATTRIBUTES if k in self.__dict__
         }
@@ -415,6 +423,33 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             )
         data = FitData(X, Y, relative_weights(sample_weight), single_output)
         return data, found if reset else {}
+
+    def _validated_dask_data(self, X, y, sample_weight, reset):
+        """Dask inputs, checked lazily (their values in the problem's one
+        pass over the chunks)."""
+        from ._dask import check_dask_data
+
+        name = type(self).__name__
+        data = check_dask_data(X, y, sample_weight, estimator_name=name)
+        features = {"n_features_in_": data.n_features}
+        if data.feature_names is not None:
+            features["feature_names_in_"] = np.asarray(data.feature_names, dtype=object)
+        if not reset:
+            self._check_same_features(features)
+            if data.n_outputs != self.n_outputs_:
+                raise ValueError(
+                    f"y has {data.n_outputs} outputs, the fitted network has "
+                    f"{self.n_outputs_}."
+                )
+        return data, features if reset else {}
+
+    def _check_same_features(self, features):
+        if features["n_features_in_"] != self.n_features_in_:
+            raise ValueError(
+                f"X has {features['n_features_in_']} features, but "
+                f"{type(self).__name__} is expecting {self.n_features_in_} "
+                "features as input."
+            )
 
     def _check_continuable(self):
         """warm_start and partial_fit go on with the fitted network."""
@@ -528,7 +563,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             mapping=mapping,
             target_range=target_range,
             seed=seed,
-            n_threads=effective_n_threads(self.n_jobs),
+            n_threads=self._n_threads(data),
         )
         with problem, blas_single_threaded():
             tasks = (
@@ -542,6 +577,13 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             warn_caller(message, category)
         self._commit(plan, problem, features, seed, outcome)
         return self
+
+    def _n_threads(self, data):
+        """Threads of the kernel; on dask, of each chunk's kernel on its
+        worker (1 unless n_jobs says more: the workers run chunks at once)."""
+        if isinstance(data, FitData) or self.n_jobs is not None:
+            return effective_n_threads(self.n_jobs)
+        return 1
 
     def _starting_points(self, plan):
         """The initial weights of each restart (the fitted ones to continue)."""
@@ -706,6 +748,8 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             Only with ``return_std=True``.
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            return self._predict_dask(X, return_std)
         with np.errstate(over="ignore", invalid="ignore"):  # as in fit
             X = validate_data(
                 self,
@@ -716,11 +760,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             )
         posterior = self.__dict__.get("_posterior")
         if return_std and posterior is None:
-            raise ValueError(
-                "return_std=True needs the posterior of a fit, and partial_fit "
-                "moved the weights without computing it. Call fit for "
-                "predictive standard deviations."
-            )
+            raise ValueError(_NO_POSTERIOR)
         mapping = self._target_mapping
         layout = self._fitted_layout()
         n_threads = effective_n_threads(self.n_jobs)
@@ -739,6 +779,34 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         if not return_std:
             return y_pred
         return y_pred, y_std.ravel() if self._single_output else y_std
+
+    def _predict_dask(self, X, return_std):
+        """``predict`` of a dask array: lazy dask arrays, chunk by chunk."""
+        from ._dask import check_dask_data, predict_outputs, predict_std
+
+        name = type(self).__name__
+        data = check_dask_data(X, estimator_name=name)
+        self._check_same_features({"n_features_in_": data.n_features})
+        posterior = self.__dict__.get("_posterior")
+        if return_std and posterior is None:
+            raise ValueError(_NO_POSTERIOR)
+        layout, mapping = self._fitted_layout(), self._target_mapping
+        n_threads = 1 if self.n_jobs is None else effective_n_threads(self.n_jobs)
+        y_pred = predict_outputs(
+            data.X,
+            self._theta(data.X.dtype),
+            layout,
+            mapping,
+            single_output=self._single_output,
+            n_threads=n_threads,
+            estimator_name=name,
+        )
+        if not return_std:
+            return y_pred
+        y_std = predict_std(
+            data.X, self._theta(), posterior, layout, mapping, n_threads=n_threads
+        )
+        return y_pred, y_std[:, 0] if self._single_output else y_std
 
 
 def _check_finite_outputs(outputs, X):

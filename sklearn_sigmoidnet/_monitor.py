@@ -5,8 +5,6 @@ import time
 
 import numpy as np
 
-from ._kernel import NetworkKernel
-
 __all__ = ["TrainingMonitor", "weighted_r2"]
 
 
@@ -27,9 +25,8 @@ class TrainingMonitor:
     Parameters
     ----------
     held_out : HeldOut or None
-        The rows held out for early stopping (``X``, ``Y`` on the network's
-        scale, since R^2 does not depend on the affine target map, and
-        ``weights``), or None.
+        The rows held out for early stopping, or None: its ``scorer(layout,
+        n_threads)`` scores the network on them.
     layout : ParameterLayout
     n_threads : int
     verbose : bool
@@ -53,10 +50,9 @@ class TrainingMonitor:
         self.validation_scores = []
         self.best_score = -np.inf
         self.best_theta = None
-        self.kernel = None
+        self.scorer = None
         if held_out is not None:
-            self.Y, self.weights = held_out.Y, held_out.weights
-            self.kernel = NetworkKernel(held_out.X, layout=layout, n_threads=n_threads)
+            self.scorer = held_out.scorer(layout, n_threads)
 
     def start(self, theta, record=True):
         """Before the first iteration: score the initial weights (on this
@@ -64,7 +60,7 @@ class TrainingMonitor:
         has a best score and weights. ``record=False`` (a ``warm_start`` fit
         whose scores go on from the last one's): the score is the one to
         beat, not an entry of ``validation_scores``."""
-        if self.kernel is None:
+        if self.scorer is None:
             return
         self._score(theta)
         self.no_improvement = 0
@@ -73,7 +69,7 @@ class TrainingMonitor:
 
     def _score(self, theta):
         """Validation R^2 at ``theta``; True when patience has run out."""
-        score = weighted_r2(self.Y, self.kernel.predict(theta), self.weights)
+        score = self.scorer.score(theta)
         self.validation_scores.append(score)
         if not score >= self.best_score + self.tol:  # NaN is no improvement
             self.no_improvement += 1
@@ -85,7 +81,7 @@ class TrainingMonitor:
 
     def __call__(self, iteration, theta, loss):
         score, stop = None, False
-        if self.kernel is not None:
+        if self.scorer is not None:
             score, stop = self._score(theta)
         if self.verbose and (iteration % self.every == 0 or iteration == 1 or stop):
             line = f"Iteration {iteration:5d}, loss = {loss:.8g}"
@@ -105,5 +101,5 @@ class TrainingMonitor:
         return self
 
     def __exit__(self, *exc_info):
-        if self.kernel is not None:
-            self.kernel.close()
+        if self.scorer is not None:
+            self.scorer.close()

@@ -15,6 +15,7 @@ from sklearn.utils import check_random_state
 
 from ._data import TargetMapping, canonical_samples, constant_prediction_loss
 from ._kernel import NetworkKernel
+from ._monitor import weighted_r2
 from .solvers import Objective
 
 __all__ = ["FitData", "HeldOut", "TrainingProblem", "build_problem", "split_seed"]
@@ -53,6 +54,23 @@ class HeldOut:
     X: object
     Y: np.ndarray
     weights: object
+
+    def scorer(self, layout, n_threads):
+        """An object with ``score(theta)`` (weighted R^2 of the network's
+        outputs on these rows) and ``close()``."""
+        return _KernelScorer(self, layout, n_threads)
+
+
+class _KernelScorer:
+    def __init__(self, held_out, layout, n_threads):
+        self.Y, self.weights = held_out.Y, held_out.weights
+        self.kernel = NetworkKernel(held_out.X, layout=layout, n_threads=n_threads)
+
+    def score(self, theta):
+        return weighted_r2(self.Y, self.kernel.predict(theta), self.weights)
+
+    def close(self):
+        self.kernel.close()
 
 
 def split_seed(random_state, previous=None):
@@ -103,7 +121,10 @@ class TrainingProblem:
     n_threads : int
     """
 
-    def __init__(self, kernel, objective, mapping, held_out, seen, n_threads):
+    def __init__(
+        self, kernel, objective, mapping, held_out, seen, n_threads, mean_target=None
+    ):
+        self._mean_target = mean_target
         self.kernel = kernel
         self.objective = objective
         self.mapping = mapping
@@ -117,6 +138,8 @@ class TrainingProblem:
 
     def mean_target(self):
         """The weighted mean training target per output, network scale."""
+        if self._mean_target is not None:
+            return self._mean_target()
         data = self.kernel.data  # holds 2 Y - 1 and the weights over their sum
         weights = None if data.scaled_weight is None else data.scaled_weight[:, 0]
         centred = np.average(data.Y_tanh, axis=0, weights=weights)
@@ -144,6 +167,17 @@ def build_problem(data, plan, *, mapping, target_range, seed, n_threads):
     sample_weight) -> TargetMapping`` of the training rows; ``seed`` seeds
     the held-out split (see :func:`split_seed`).
     """
+    if not isinstance(data, FitData):  # dask: the chunks stay on the workers
+        from ._dask.problem import build_dask_problem
+
+        return build_dask_problem(
+            data,
+            plan,
+            mapping=mapping,
+            target_range=target_range,
+            seed=seed,
+            n_threads=n_threads,
+        )
     X, Y, weights = data.X, data.Y, data.sample_weight
     held_out = None
     if plan.early_stopping:

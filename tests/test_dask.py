@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import make_friedman1
 from sklearn.preprocessing import StandardScaler
 
@@ -24,8 +25,8 @@ from sklearn_sigmoidnet import (
 )
 from sklearn_sigmoidnet._data import constant_prediction_loss
 from sklearn_sigmoidnet._monitor import weighted_r2
+from sklearn_sigmoidnet._posterior import posterior_at
 from sklearn_sigmoidnet._threads import blas_single_threaded
-from sklearn_sigmoidnet._training import posterior
 from sklearn_sigmoidnet.solvers import (
     Objective,
     gradient_descent,
@@ -331,6 +332,14 @@ def test_solvers_on_the_dask_kernel_match_memory(client, problem, solver, alpha)
     assert got.loss == pytest.approx(expected.loss, rel=WEIGHT_RTOL[solver])
 
 
+def _posterior(kernel, theta):
+    found, interrupted = posterior_at(
+        kernel, theta, kernel.loss(theta), n_outputs=1, with_matrix=True
+    )
+    assert not interrupted
+    return found
+
+
 def test_the_posterior_on_the_dask_kernel(client, problem):
     """The evidence machinery sees only the kernel's interface."""
     X, _, weights, Y = problem
@@ -338,7 +347,7 @@ def test_the_posterior_on_the_dask_kernel(client, problem):
     theta = glorot_uniform(layout, np.random.RandomState(8))
     alpha = np.array([1e-2, 1e-3, 1e-2])
     with NetworkKernel(X, Y, weights, layout=layout, alpha=alpha) as kernel:
-        expected = posterior(kernel, theta, 1)
+        expected = _posterior(kernel, theta)
     with DaskNetworkKernel(
         _dask(X, 400),
         _dask(Y, 400),
@@ -347,7 +356,7 @@ def test_the_posterior_on_the_dask_kernel(client, problem):
         alpha=alpha,
         client=client,
     ) as kernel:
-        got = posterior(kernel, theta, 1)
+        got = _posterior(kernel, theta)
     assert got.log_evidence == pytest.approx(expected.log_evidence, rel=1e-10)
     assert got.n_effective == pytest.approx(expected.n_effective, rel=1e-10)
     assert _relative(got.covariance, expected.covariance) <= 1e-9
@@ -563,3 +572,82 @@ def test_non_finite_x_raises_scikit_learns_error_when_predicted(client, problem)
     with pytest.raises(ValueError) as dask_error:
         lazy.compute()
     assert str(dask_error.value) == str(error.value)
+
+
+# ------------------------------------------------------- the estimator
+ESTIMATOR_CASES = [
+    # (settings, max relative weight difference from the in-memory fit):
+    # the same rows in another order of summation; L-BFGS amplifies the last
+    # bits after about 50 iterations, so the runs are short
+    (dict(solver="lbfgs", alpha=1e-3, max_iter=15), 1e-12),
+    (dict(solver="gd", alpha=1e-3, max_iter=40), 1e-13),
+    (dict(solver="lm", alpha=1e-3, max_iter=10), 1e-10),
+    (dict(solver="lbfgs", alpha="auto", max_iter=15), 1e-10),
+    (dict(solver="lm", alpha="auto", max_iter=10), 1e-10),
+]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("settings, rtol", ESTIMATOR_CASES)
+def test_a_fit_on_dask_equals_the_fit_in_memory(client, problem, settings, rtol):
+    X, y, weights, _ = problem
+    model = SigmoidMLPRegressor(n_hidden=6, random_state=0, **settings)
+    on_dask = clone(model).fit(_dask(X, 300), _dask(y, 300), _dask(weights, 300))
+    in_memory = clone(model).fit(X, y, weights)
+    assert _relative(on_dask._theta(), in_memory._theta()) <= rtol
+    assert on_dask.n_iter_ == in_memory.n_iter_
+    assert on_dask.solver_ == in_memory.solver_
+    np.testing.assert_allclose(on_dask.alpha_, in_memory.alpha_, rtol=1e-8)
+    np.testing.assert_allclose(
+        on_dask.noise_variance_, in_memory.noise_variance_, rtol=1e-8
+    )
+    assert on_dask.n_features_in_ == 10 and on_dask.n_outputs_ == 1
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_predict_and_return_std_on_dask_are_lazy(client, problem):
+    X, y, _, _ = problem
+    model = SigmoidMLPRegressor(n_hidden=5, max_iter=20, random_state=0)
+    model.fit(_dask(X, 300), _dask(y, 300))
+    y_pred, y_std = model.predict(_dask(X, 250), return_std=True)
+    assert is_dask_collection(y_pred) and is_dask_collection(y_std)
+    expected, expected_std = model.predict(X, return_std=True)
+    np.testing.assert_allclose(y_pred.compute(), expected, rtol=1e-14)
+    np.testing.assert_allclose(y_std.compute(), expected_std, rtol=1e-12)
+    assert model.score(_dask(X, 250), _dask(y, 250)) == pytest.approx(
+        model.score(X, y), rel=1e-12
+    )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_early_stopping_on_dask_is_reproducible(client, problem):
+    X, y, _, _ = problem
+    model = SigmoidMLPRegressor(
+        n_hidden=5, early_stopping=True, max_iter=15, random_state=3
+    )
+    first = clone(model).fit(_dask(X, 300), _dask(y, 300))
+    second = clone(model).fit(_dask(X, 300), _dask(y, 300))
+    np.testing.assert_array_equal(first._theta(), second._theta())
+    assert first.validation_scores_ == second.validation_scores_
+    assert len(first.validation_scores_) == first.n_iter_ + 1
+    assert first.best_validation_score_ == max(first.validation_scores_)
+
+
+def test_a_nan_in_a_chunk_is_the_in_memory_error(client, problem):
+    X, y, _, _ = problem
+    X = X.copy()
+    X[700, 3] = np.nan
+    model = SigmoidMLPRegressor(n_hidden=3, max_iter=2)
+    with pytest.raises(ValueError) as in_memory:
+        clone(model).fit(X, y)
+    with pytest.raises(ValueError) as on_dask:
+        clone(model).fit(_dask(X, 300), _dask(y, 300))
+    assert str(on_dask.value) == str(in_memory.value)
+    assert not hasattr(model, "coefs_")
+
+
+def test_columns_split_over_chunks_say_how_to_rechunk(client, problem):
+    X, y, _, _ = problem
+    split = da.from_array(X, chunks=(300, 5))
+    with pytest.raises(ValueError, match="rechunk"):
+        SigmoidMLPRegressor(max_iter=2).fit(split, _dask(y, 300))

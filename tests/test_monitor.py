@@ -51,28 +51,24 @@ def _monitor(held_out=None, layout=None, n_threads=1, **kwargs):
     return TrainingMonitor(held_out, layout, n_threads, **settings)
 
 
-class _ScriptedKernel:
-    """Stands in for the validation kernel: predictions from a script."""
+class _ScriptedScorer:
+    """Stands in for the held-out rows' scorer: scores from a script."""
 
-    def __init__(self, predictions):
-        self.predictions = iter(predictions)
+    def __init__(self, scores):
+        self.scores = iter(scores)
         self.closed = False
 
-    def predict(self, theta):
-        return next(self.predictions)
+    def score(self, theta):
+        return next(self.scores)
 
     def close(self):
         self.closed = True
 
 
 def _monitor_with_scores(scores, **settings):
-    """A monitor whose validation R^2 follows ``scores`` (Y = [0, 1, 0, 1])."""
-    Y = np.array([[0.0], [1.0], [0.0], [1.0]])
-    # R^2 = 1 - SSE / 1 for predictions Y + e with e^2 summing to 1 - score
-    predictions = [Y + np.sqrt((1 - s) / 4) for s in scores]
+    """A monitor whose validation R^2 follows ``scores``."""
     monitor = _monitor(**settings)
-    monitor.kernel = _ScriptedKernel(predictions)
-    monitor.Y, monitor.weights = Y, None
+    monitor.scorer = _ScriptedScorer(scores)
     return monitor
 
 
@@ -112,7 +108,7 @@ def test_the_best_weights_are_a_copy():
 
 def test_without_validation_it_only_prints(capsys):
     monitor = _monitor(verbose=True)
-    assert monitor.kernel is None
+    assert monitor.scorer is None
     assert monitor(1, np.zeros(2), 0.25) is False
     out = capsys.readouterr().out
     assert out.startswith("Iteration     1, loss = 0.25, time = ")
@@ -149,9 +145,9 @@ def test_validation_scores_the_network_on_the_held_out_rows():
     layout = ParameterLayout(3, 4, 2)
     theta = rng.normal(size=layout.n_parameters)
     with _monitor(HeldOut(X, Y, weights), layout, 2) as monitor:
-        assert isinstance(monitor.kernel, NetworkKernel)
+        assert isinstance(monitor.scorer.kernel, NetworkKernel)
         assert monitor(1, theta, 1.0) is False
-        kernel = monitor.kernel
+        kernel = monitor.scorer.kernel
     assert kernel.runner._executor is None  # closed on exit
     with NetworkKernel(X, layout=layout) as reference:
         expected = r2_score(Y, reference.predict(theta), sample_weight=weights)

@@ -18,7 +18,12 @@ What a fit on a dask ``X`` calls, in order:
 """
 
 from ._kernel import DaskNetworkKernel
-from ._predict import predict_network, predict_outputs, predict_variances
+from ._predict import (
+    predict_network,
+    predict_outputs,
+    predict_std,
+    predict_variances,
+)
 from ._split import split_validation
 from ._validation import (
     DaskData,
@@ -38,6 +43,7 @@ __all__ = [
     "is_dask_collection",
     "predict_network",
     "predict_outputs",
+    "predict_std",
     "predict_variances",
     "split_validation",
     "to_network",

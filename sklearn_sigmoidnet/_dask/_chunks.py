@@ -201,3 +201,20 @@ def chunk_residuals(chunk, theta):
     if chunk.sample_weight is None:
         return squares.sum(axis=0)
     return chunk.sample_weight @ squares
+
+
+def chunk_leave_one_out(chunk, theta, covariance, noise_precision, max_leverage):
+    """``sum_ij w_i (r_ij / (1 - h_ij))^2`` of a chunk (the linearised
+    leave-one-out error's numerator, see ``_bayes.leave_one_out_error``), or
+    None for a chunk without samples."""
+    if chunk.kernel is None:
+        return None
+    outputs = chunk.run("predict", theta).astype(np.float64)
+    variances = chunk.run("output_variances", theta, covariance)
+    weights = np.ones((chunk.n_samples, 1))
+    if chunk.sample_weight is not None:
+        weights = chunk.sample_weight[:, None]
+    leverage = np.clip(noise_precision * weights * variances, 0.0, max_leverage)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loo = ((outputs - chunk.Y) / (1.0 - leverage)) ** 2
+        return float(np.sum(weights * loo))

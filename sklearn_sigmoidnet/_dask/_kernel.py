@@ -23,6 +23,7 @@ import numpy as np
 from ._chunks import (
     ChunkKernel,
     chunk_info,
+    chunk_leave_one_out,
     chunk_loss,
     chunk_loss_gradient,
     chunk_normal_equations,
@@ -231,6 +232,23 @@ class DaskNetworkKernel:
         if not total:
             return floor
         return max(0.5 * float(np.sum(M2)) / total, floor)
+
+    def leave_one_out_error(self, theta, covariance, noise_precision, max_leverage):
+        """The linearised leave-one-out error of the mode ``theta`` (as
+        ``_bayes.leave_one_out_error`` computes it in memory), chunk by chunk:
+        the covariance goes to the workers once per call."""
+        shared = self.client.scatter(np.asarray(covariance), broadcast=True)
+        total = 0.0
+        for part in self._map(
+            chunk_leave_one_out,
+            np.asarray(theta),
+            shared,
+            noise_precision,
+            max_leverage,
+        ):
+            total += part
+        error = total / (self.data.weight_sum * self.layout.n_outputs)
+        return error if np.isfinite(error) else np.nan
 
     def r2_score(self, theta):
         """R^2 of the network's outputs on the kernel's targets, averaged over

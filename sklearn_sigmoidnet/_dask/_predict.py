@@ -105,3 +105,17 @@ def predict_variances(X, theta, covariance, layout, *, n_threads=1):
         chunks=(X.chunks[0], (layout.n_outputs,)),
         dtype=np.float64,
     )
+
+
+def predict_std(X, theta, posterior, layout, mapping, *, n_threads=1):
+    """The predictive standard deviation in y's units, lazily:
+    ``sqrt(sigma^2 + g^T A^-1 g) * target_units`` per row and output (as
+    :meth:`~sklearn_sigmoidnet._posterior.Posterior.predictive_std`)."""
+    import dask.array as da
+
+    if posterior.covariance is None:
+        posterior.predictive_std(None, theta, mapping)  # raises, saying why
+    variances = predict_variances(
+        X, theta, posterior.covariance, layout, n_threads=n_threads
+    )
+    return da.sqrt(variances + posterior.noise_variance) * mapping.target_units

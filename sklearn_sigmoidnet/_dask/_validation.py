@@ -69,6 +69,13 @@ class DaskData:
         return int(self.X.shape[0])
 
     @property
+    def y(self):
+        """``y`` as given (one-dimensional for a single output)."""
+        if self.Y is None:
+            return None
+        return self.Y[:, 0] if self.single_output else self.Y
+
+    @property
     def n_features(self):
         return int(self.X.shape[1])
 

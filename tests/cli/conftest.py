@@ -5,9 +5,10 @@ import contextlib
 import io
 
 import pytest
-from ._cli import run_cli, write_messy_csv
 
 from sklearn_sigmoidnet.cli import main
+
+from ._cli import run_cli, write_messy_csv
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pytest
-from ._cli import INSTALL_HINT, cli_env, run_cli
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor
@@ -14,6 +13,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_sigmoidnet import SigmoidMLPRegressor
+
+from ._cli import INSTALL_HINT, cli_env, run_cli
 
 pd = pytest.importorskip("pandas")
 

@@ -10,17 +10,6 @@ import warnings
 import joblib
 import numpy as np
 import pytest
-from ._cli import (
-    MESSY_NUMERIC,
-    N_ROWS,
-    TRUSTED,
-    cli_env,
-    fold_scores,
-    read_messy_csv,
-    run_cli,
-    shuffled_cv,
-    the_pipeline,
-)
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.datasets import make_friedman1
 from sklearn.metrics import mean_squared_error
@@ -34,6 +23,18 @@ from sklearn_sigmoidnet.cli.errors import Interrupted
 from sklearn_sigmoidnet.cli.models import WarningTally, cross_validate
 from sklearn_sigmoidnet.exceptions import FitInterruptedWarning
 from sklearn_sigmoidnet.plotting import pyplot
+
+from ._cli import (
+    MESSY_NUMERIC,
+    N_ROWS,
+    TRUSTED,
+    cli_env,
+    fold_scores,
+    read_messy_csv,
+    run_cli,
+    shuffled_cv,
+    the_pipeline,
+)
 
 pd = pytest.importorskip("pandas")
 

@@ -1,7 +1,6 @@
 """The options: the parser and the errors made from the option table."""
 
 import pytest
-from ._cli import run_cli
 
 from sklearn_sigmoidnet import SigmoidMLPRegressor
 from sklearn_sigmoidnet.cli import main
@@ -12,6 +11,8 @@ from sklearn_sigmoidnet.cli.options import (
     estimator_defaults,
     model_alpha,
 )
+
+from ._cli import run_cli
 
 pd = pytest.importorskip("pandas")
 

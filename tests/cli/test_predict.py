@@ -6,13 +6,14 @@ import io
 import joblib
 import numpy as np
 import pytest
-from ._cli import TRUSTED, run_cli, write_new_rows
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_sigmoidnet import SigmoidMLPRegressor
 from sklearn_sigmoidnet.cli import main
+
+from ._cli import TRUSTED, run_cli, write_new_rows
 
 pd = pytest.importorskip("pandas")
 
