@@ -19,7 +19,6 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
@@ -27,7 +26,7 @@ from sklearn.utils.validation import (
 from ._callbacks import CallbackSupportMixin, FitTasks, NoTasks
 from ._compat import state_of_release_0_1
 from ._dask import is_dask_collection
-from ._data import relative_weights, target_mapping
+from ._data import target_mapping
 from ._kernel import NetworkKernel
 from ._layout import ParameterLayout, glorot_uniform
 from ._plan import plan_fit
@@ -35,10 +34,14 @@ from ._posterior import Posterior
 from ._problem import FitData, build_problem, split_seed
 from ._threads import blas_single_threaded, effective_n_threads
 from ._training import FitHistory, Previous, run_training
+from ._validation import (
+    FEATURE_ATTRIBUTES,
+    check_continuable,
+    validated_fit_data,
+    validated_target_range,
+)
 from ._warnings import warn_caller
 
-# What validate_data(reset=True) writes; the commit writes it instead.
-_FEATURE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 # The private fitted attributes (the public ones end with "_").
 _PRIVATE_FITTED = (
     "_target_mapping",
@@ -67,6 +70,64 @@ _MID_FIT = Posterior(
     None,
     "a callback sees the network mid-fit, before the fit's posterior is computed.",
 )
+
+
+def _posterior_attribute(read):
+    """A fitted attribute read off the posterior (absent without one)."""
+
+    def get(model):
+        posterior = model.__dict__.get("_posterior")
+        if posterior is None:
+            raise AttributeError(
+                f"This {type(model).__name__} has no posterior: it is not fitted, "
+                "or partial_fit moved its weights since the last fit."
+            )
+        return read(model, posterior)
+
+    return property(get)
+
+
+def _network_attributes(problem, theta, features):
+    """The attributes that make the estimator predict with ``theta``."""
+    W1, W2 = problem.layout.unpack(np.asarray(theta, dtype=problem.dtype))
+    mapping = problem.mapping
+    return {
+        **features,
+        "n_outputs_": problem.layout.n_outputs,
+        "coefs_": [W1[:-1].copy(), W2[:-1].copy()],
+        "intercepts_": [W1[-1].copy(), W2[-1].copy()],
+        "_target_mapping": mapping,
+        "target_min_": mapping.y_min,
+        "target_max_": mapping.y_max,
+        "_single_output": problem.seen.single_output,
+    }
+
+
+def _outcome_attributes(plan, outcome, seed):
+    """The attributes of a training run's outcome (fit and partial_fit)."""
+    history = outcome.history
+    return {
+        "loss_": outcome.loss,
+        "loss_curve_": history.loss_curve,
+        "n_iter_": history.n_iter,
+        "validation_scores_": history.validation_scores,
+        "best_validation_score_": outcome.best_validation_score,
+        "alpha_": outcome.alpha,
+        "solver_": plan.solver,
+        "_posterior": outcome.posterior,
+        "_momentum": outcome.momentum,
+        "_split_seed": seed,
+    }
+
+
+def _fit_only_attributes(outcome):
+    """What only ``fit`` has: the evidence's history and the restarts."""
+    penalties = outcome.penalty_history
+    return {
+        "alpha_history_": None if penalties is None else [a for a, _ in penalties],
+        "gamma_history_": None if penalties is None else [g for _, g in penalties],
+        "restart_losses_": outcome.restart_losses,
+    }
 
 
 class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
@@ -165,9 +226,13 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         Hold out ``validation_fraction`` of the training samples (chosen with
         ``random_state``; their weights go with them), score the network on
         them after every iteration of any solver (weighted R^2, kept in
-        ``validation_scores_``), stop when the score has not improved by at
-        least ``tol`` for ``n_iter_no_change`` iterations, and keep the
-        weights of the best score. ``tol`` means the same here as for the
+        ``validation_scores_``), and keep the weights of the best score. The
+        fit stops once the score has not improved by at least ``tol`` for
+        ``n_iter_no_change`` iterations and the validation error ``1 - R^2``
+        has risen more than 5% above its best, and by more than the training
+        loss fell over the last five iterations (Prechelt's criteria; see the
+        user guide), so that a plateau of L-BFGS or Levenberg-Marquardt does
+        not end the fit. ``tol`` means the same here as for the
         training loss: R^2 is 1 minus the normalised squared error, so both
         are fractions of the target's variance.
 
@@ -366,102 +431,6 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    # ------------------------------------------------------------- validation
-    def _validated_target_range(self):
-        try:
-            low, high = (float(value) for value in self.target_range)
-        except (TypeError, ValueError):
-            low = high = np.nan
-        if not (0.0 < low < high < 1.0):
-            raise ValueError(
-                "target_range must be two numbers (low, high) with "
-                f"0 < low < high < 1; got {self.target_range!r}."
-            )
-        return low, high
-
-    def _validated_fit_data(self, X, y, sample_weight, reset):
-        """``(FitData or DaskData, the feature attributes to commit)``; the
-        estimator is left as it was (validate_data would write
-        n_features_in_)."""
-        if is_dask_collection(X):
-            return self._validated_dask_data(X, y, sample_weight, reset)
-        before = {
-            k: self.__dict__[k] for k in _FEATURE_ATTRIBUTES if k in self.__dict__
-        }
-        try:
-            # scikit-learn's finiteness check first sums the array, which
-            # overflows (a RuntimeWarning) for finite values near the float64
-            # limits, then checks element by element: silence only the former.
-            with np.errstate(over="ignore", invalid="ignore"):
-                X, y = validate_data(
-                    self,
-                    X,
-                    y,
-                    reset=reset,
-                    accept_sparse=("csr", "csc"),
-                    dtype=(np.float64, np.float32),
-                    multi_output=True,
-                    y_numeric=True,
-                )
-        finally:
-            found = {
-                k: self.__dict__.pop(k)
-                for k in _FEATURE_ATTRIBUTES
-                if k in self.__dict__
-            }
-            self.__dict__.update(before)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        Y = np.asarray(y, dtype=np.float64)
-        single_output = Y.ndim == 1
-        Y = Y.reshape(-1, 1) if single_output else Y
-        if not reset and Y.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {Y.shape[1]} outputs, the fitted network has {self.n_outputs_}."
-            )
-        data = FitData(X, Y, relative_weights(sample_weight), single_output)
-        return data, found if reset else {}
-
-    def _validated_dask_data(self, X, y, sample_weight, reset):
-        """Dask inputs, checked lazily (their values in the problem's one
-        pass over the chunks)."""
-        from ._dask import check_dask_data
-
-        name = type(self).__name__
-        data = check_dask_data(X, y, sample_weight, estimator_name=name)
-        features = {"n_features_in_": data.n_features}
-        if data.feature_names is not None:
-            features["feature_names_in_"] = np.asarray(data.feature_names, dtype=object)
-        if not reset:
-            self._check_same_features(features)
-            if data.n_outputs != self.n_outputs_:
-                raise ValueError(
-                    f"y has {data.n_outputs} outputs, the fitted network has "
-                    f"{self.n_outputs_}."
-                )
-        return data, features if reset else {}
-
-    def _check_same_features(self, features):
-        if features["n_features_in_"] != self.n_features_in_:
-            raise ValueError(
-                f"X has {features['n_features_in_']} features, but "
-                f"{type(self).__name__} is expecting {self.n_features_in_} "
-                "features as input."
-            )
-
-    def _check_continuable(self):
-        """warm_start and partial_fit go on with the fitted network."""
-        fitted = self.coefs_[0].shape[1]
-        if self.n_hidden != fitted:
-            raise ValueError(
-                f"n_hidden={self.n_hidden}, but the fitted network has {fitted} "
-                "hidden units, and warm_start and partial_fit continue it. Set "
-                f"n_hidden={fitted} to continue, or set warm_start=False (a new "
-                "fit) before fitting the new size."
-            )
-
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -532,11 +501,13 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, incremental):
         """The one path of :meth:`fit` and :meth:`partial_fit`."""
-        target_range = self._validated_target_range()
+        target_range = validated_target_range(self.target_range)
         continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
         if continuing:
-            self._check_continuable()
-        data, features = self._validated_fit_data(X, y, sample_weight, not continuing)
+            check_continuable(self)
+        data, features = validated_fit_data(
+            self, X, y, sample_weight, reset=not continuing
+        )
         plan = plan_fit(
             self.get_params(),
             n_samples=data.Y.shape[0],
@@ -608,7 +579,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         iteration, a copy of the estimator with that iteration's network."""
 
         def reconstruct(theta):
-            attributes = self._network_attributes(problem, theta, features)
+            attributes = _network_attributes(problem, theta, features)
             return {**attributes, "_posterior": _MID_FIT}
 
         seen = problem.seen
@@ -616,77 +587,33 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             self, seen.X, seen.y, seen.sample_weight, plan.n_restarts, reconstruct
         )
 
-    def _network_attributes(self, problem, theta, features):
-        """The attributes that make the estimator predict with ``theta``."""
-        W1, W2 = problem.layout.unpack(np.asarray(theta, dtype=problem.dtype))
-        mapping = problem.mapping
-        return {
-            **features,
-            "n_outputs_": problem.layout.n_outputs,
-            "coefs_": [W1[:-1].copy(), W2[:-1].copy()],
-            "intercepts_": [W1[-1].copy(), W2[-1].copy()],
-            "_target_mapping": mapping,
-            "target_min_": mapping.y_min,
-            "target_max_": mapping.y_max,
-            "_single_output": problem.seen.single_output,
-        }
-
     def _commit(self, plan, problem, features, seed, outcome):
         """Write every fitted attribute of the outcome (the one writer)."""
+        state = self.__dict__
         if not plan.continuing:
-            for name in [*_FEATURE_ATTRIBUTES, *_PRIVATE_FITTED]:
-                self.__dict__.pop(name, None)
-        attributes = self._network_attributes(problem, outcome.theta, features)
-        if plan.incremental and plan.continuing:
+            for name in [*FEATURE_ATTRIBUTES, *_PRIVATE_FITTED]:
+                state.pop(name, None)
+        attributes = _network_attributes(problem, outcome.theta, features)
+        if plan.incremental and plan.continuing:  # y's shape is the first call's
             attributes["_single_output"] = self._single_output
-        history, penalties = outcome.history, outcome.penalty_history
-        attributes.update(
-            loss_=outcome.loss,
-            loss_curve_=history.loss_curve,
-            n_iter_=history.n_iter,
-            validation_scores_=history.validation_scores,
-            best_validation_score_=outcome.best_validation_score,
-            alpha_=outcome.alpha,
-            solver_=plan.solver,
-            _posterior=outcome.posterior,
-            _momentum=outcome.momentum,
-            _split_seed=seed,
-        )
-        fit_only = {
-            "alpha_history_": None if penalties is None else [a for a, _ in penalties],
-            "gamma_history_": None if penalties is None else [g for _, g in penalties],
-            "restart_losses_": outcome.restart_losses,
-        }
-        if plan.incremental:
+        attributes.update(_outcome_attributes(plan, outcome, seed))
+        fit_only = _fit_only_attributes(outcome)
+        if plan.incremental:  # the step computes no posterior: absent
             for name in fit_only:
-                self.__dict__.pop(name, None)
+                state.pop(name, None)
         else:
             attributes.update(fit_only)
-        self.__dict__.update(attributes)
+        state.update(attributes)
 
-    # ------------------------------------------------------------- posterior
-    def _posterior_attribute(self, read):
-        posterior = self.__dict__.get("_posterior")
-        if posterior is None:
-            raise AttributeError(
-                "This SigmoidMLPRegressor has no posterior: it is not fitted, or "
-                "partial_fit moved its weights since the last fit."
-            )
-        return read(posterior)
-
-    @property
-    def noise_variance_(self):
-        return self._posterior_attribute(
-            lambda posterior: posterior.noise_variance_in(self._target_mapping)
-        )
-
-    @property
-    def n_effective_parameters_(self):
-        return self._posterior_attribute(lambda posterior: posterior.n_effective)
-
-    @property
-    def log_evidence_(self):
-        return self._posterior_attribute(lambda posterior: posterior.log_evidence)
+    noise_variance_ = _posterior_attribute(
+        lambda model, posterior: posterior.noise_variance_in(model._target_mapping)
+    )
+    n_effective_parameters_ = _posterior_attribute(
+        lambda model, posterior: posterior.n_effective
+    )
+    log_evidence_ = _posterior_attribute(
+        lambda model, posterior: posterior.log_evidence
+    )
 
     # ------------------------------------------------------------ persistence
     def __getstate__(self):
@@ -749,7 +676,9 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if is_dask_collection(X):
-            return self._predict_dask(X, return_std)
+            from ._dask import predict_dask
+
+            return predict_dask(self, X, return_std)
         with np.errstate(over="ignore", invalid="ignore"):  # as in fit
             X = validate_data(
                 self,
@@ -779,34 +708,6 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         if not return_std:
             return y_pred
         return y_pred, y_std.ravel() if self._single_output else y_std
-
-    def _predict_dask(self, X, return_std):
-        """``predict`` of a dask array: lazy dask arrays, chunk by chunk."""
-        from ._dask import check_dask_data, predict_outputs, predict_std
-
-        name = type(self).__name__
-        data = check_dask_data(X, estimator_name=name)
-        self._check_same_features({"n_features_in_": data.n_features})
-        posterior = self.__dict__.get("_posterior")
-        if return_std and posterior is None:
-            raise ValueError(_NO_POSTERIOR)
-        layout, mapping = self._fitted_layout(), self._target_mapping
-        n_threads = 1 if self.n_jobs is None else effective_n_threads(self.n_jobs)
-        y_pred = predict_outputs(
-            data.X,
-            self._theta(data.X.dtype),
-            layout,
-            mapping,
-            single_output=self._single_output,
-            n_threads=n_threads,
-            estimator_name=name,
-        )
-        if not return_std:
-            return y_pred
-        y_std = predict_std(
-            data.X, self._theta(), posterior, layout, mapping, n_threads=n_threads
-        )
-        return y_pred, y_std[:, 0] if self._single_output else y_std
 
 
 def _check_finite_outputs(outputs, X):

@@ -5,7 +5,14 @@ import time
 
 import numpy as np
 
-__all__ = ["TrainingMonitor", "weighted_r2"]
+__all__ = ["GENERALISATION_LOSS", "TrainingMonitor", "weighted_r2"]
+
+# Early stopping needs the validation error this far (relative) above its
+# best, besides n_iter_no_change iterations without an improvement of tol
+# (Prechelt's GL_5), and a rise larger than the training progress of the last
+# _STRIP iterations (his PQ criterion with strips of 5).
+GENERALISATION_LOSS = 0.05
+_STRIP = 5
 
 
 def weighted_r2(Y_true, Y_pred, weights):
@@ -47,6 +54,7 @@ class TrainingMonitor:
         self.patience = patience
         self.tol = tol
         self.no_improvement = 0
+        self.recent_losses = []  # the training losses of the last _STRIP
         self.validation_scores = []
         self.best_score = -np.inf
         self.best_theta = None
@@ -77,10 +85,33 @@ class TrainingMonitor:
             self.no_improvement = 0
         if score > self.best_score:
             self.best_score, self.best_theta = score, theta.copy()
-        return score, self.no_improvement >= self.patience
+        stop = self.no_improvement >= self.patience and self._overfitting(score)
+        return score, stop
+
+    def _overfitting(self, score):
+        """Prechelt's (1998) criteria on the validation error ``E = 1 - R^2``:
+        its generalisation loss ``GL = 100 (E / E_best - 1)`` (percent) above
+        ``100 GENERALISATION_LOSS`` and above the training progress ``P = 1000
+        (mean / min - 1)`` of the last ``_STRIP`` training losses (per mille).
+        A plateau of L-BFGS or Levenberg-Marquardt (a flat score) does not
+        stop the fit, nor does a validation error that rises while training
+        still gains more; a rising error while training stalls does. NaN
+        counts as risen."""
+        best_error = max(1.0 - self.best_score, 1e-12)
+        loss = 100.0 * ((1.0 - score) / best_error - 1.0)
+        if not loss <= 100.0 * GENERALISATION_LOSS:  # NaN: risen
+            return not loss <= self._training_progress()
+        return False
+
+    def _training_progress(self):
+        losses = self.recent_losses
+        if not losses or not min(losses) > 0:
+            return 0.0
+        return 1000.0 * (sum(losses) / (len(losses) * min(losses)) - 1.0)
 
     def __call__(self, iteration, theta, loss):
         score, stop = None, False
+        self.recent_losses = (self.recent_losses + [float(loss)])[-_STRIP:]
         if self.scorer is not None:
             score, stop = self._score(theta)
         if self.verbose and (iteration % self.every == 0 or iteration == 1 or stop):

@@ -4,15 +4,17 @@ import os
 import sys
 import warnings
 
+import joblib
 import sklearn
 
 __all__ = ["warn_caller"]
 
 # Frames in these folders are not the caller's: the package's own, and
-# scikit-learn's (its fit context, a Pipeline or a search around the fit).
-_INTERNAL = (
-    os.path.dirname(os.path.abspath(__file__)) + os.sep,
-    os.path.dirname(os.path.abspath(sklearn.__file__)) + os.sep,
+# scikit-learn's and joblib's (its fit context, a Pipeline or a search, and
+# the parallel loop of a search around the fit).
+_INTERNAL = tuple(
+    os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+    for module in (sys.modules[__package__], sklearn, joblib)
 )
 
 

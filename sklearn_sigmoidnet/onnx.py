@@ -111,9 +111,9 @@ def target_map_coefficients(model):
     ``u = (Yhat - low) / width - u_offset``,
     ``y = (y_min * prescale + u * span) / prescale``, see the target mapping
     in :doc:`/user_guide/model`), an affine map of each output:
-    ``y = (Yhat - low) * scale + offset``. The coefficients are read off the
-    mapping itself, at ``Yhat = low`` and ``Yhat = low + width``, so that they
-    follow it exactly, special cases included (a constant target).
+    ``y = (Yhat - low) * scale + offset``. The mapping owns these
+    coefficients (``TargetMapping.affine_coefficients``), special cases
+    included (a constant target: ``scale`` 0).
 
     Parameters
     ----------
@@ -146,30 +146,14 @@ def target_map_coefficients(model):
     (0.2, array([10.]), array([0.]))
     """
     _check_fitted(model)
-    mapping = model._target_mapping
-    n_outputs = model.n_outputs_
-    low, width = float(mapping.low), float(mapping.width)
-    probes = np.array(
-        [[low] * n_outputs, [low + width] * n_outputs, [low + 0.5 * width] * n_outputs]
-    )
-    with np.errstate(over="ignore", invalid="ignore"):
-        at_low, at_high, at_middle = mapping.to_target(probes)
-        scale = (at_high - at_low) / width
-        middle = at_low + 0.5 * width * scale
-    if not (np.all(np.isfinite(scale)) and np.all(np.isfinite(at_low))):
+    low, scale, offset = model._target_mapping.affine_coefficients()
+    if not (np.all(np.isfinite(scale)) and np.all(np.isfinite(offset))):
         raise ValueError(
             f"The targets this {type(model).__name__} was fitted on span more "
             "than float64 can hold in one affine map (a range beyond about "
             "1e308), which the ONNX graph cannot represent."
         )
-    # the map is affine: the middle of the range lands where the line says
-    tolerance = 1e-9 * np.maximum(np.abs(at_high - at_low), np.abs(at_middle))
-    if np.any(np.abs(middle - at_middle) > tolerance):
-        raise RuntimeError(
-            "The fitted target mapping is not affine, which the ONNX converter "
-            "of this version of sklearn_sigmoidnet assumes."
-        )
-    return low, scale, at_low.copy()
+    return low, scale, offset
 
 
 def calculate_sigmoid_mlp_regressor_output_shapes(operator):
@@ -231,77 +215,86 @@ def convert_sigmoid_mlp_regressor(scope, operator, container):
             stacklevel=2,
         )
 
-    def name(prefix):
-        return scope.get_unique_variable_name(prefix)
+    graph = _Graph(scope, container, proto, dtype)
+    X = operator.inputs[0].full_name
+    if not isinstance(operator.inputs[0].type, (FloatTensorType, DoubleTensorType)):
+        X = graph.node("Cast", [X], "cast_input", to=proto)
+    output = _network(graph, model, X)
+    y = _to_target_units(graph, model, output, double)
+    final = "Identity" if double else "Cast"
+    attributes = {} if double else {"to": proto}
+    container.add_node(
+        final,
+        [y],
+        operator.outputs[0].full_name,
+        name=scope.get_unique_operator_name(final),
+        **attributes,
+    )
 
-    def initializer(prefix, values, proto_type=proto, value_type=dtype):
-        values = np.asarray(values, dtype=value_type)
-        variable = name(prefix)
-        container.add_initializer(
+
+class _Graph:
+    """Names, initializers and nodes of the converter's graph."""
+
+    def __init__(self, scope, container, proto, dtype):
+        self.scope, self.container = scope, container
+        self.proto, self.dtype = proto, dtype
+
+    def initializer(self, prefix, values, proto_type=None, value_type=None):
+        proto_type = self.proto if proto_type is None else proto_type
+        values = np.asarray(values, dtype=value_type or self.dtype)
+        variable = self.scope.get_unique_variable_name(prefix)
+        self.container.add_initializer(
             variable, proto_type, list(values.shape), values.ravel().tolist()
         )
         return variable
 
-    def node(op_type, inputs, prefix, **attributes):
-        output = name(prefix)
-        container.add_node(
+    def double(self, prefix, values):
+        return self.initializer(
+            prefix, values, onnx_proto.TensorProto.DOUBLE, np.float64
+        )
+
+    def node(self, op_type, inputs, prefix, **attributes):
+        output = self.scope.get_unique_variable_name(prefix)
+        self.container.add_node(
             op_type,
             inputs,
             output,
-            name=scope.get_unique_operator_name(op_type),
+            name=self.scope.get_unique_operator_name(op_type),
             **attributes,
         )
         return output
 
-    X = operator.inputs[0].full_name
-    if not isinstance(operator.inputs[0].type, (FloatTensorType, DoubleTensorType)):
-        X = node("Cast", [X], "cast_input", to=proto)
-    (W1, W2), (b1, b2) = model.coefs_, model.intercepts_
-    hidden = node("MatMul", [X, initializer("W1", W1)], "hidden_product")
-    hidden = node("Add", [hidden, initializer("b1", np.reshape(b1, (1, -1)))], "H")
-    hidden = node("Sigmoid", [hidden], "Z")
-    output = node("MatMul", [hidden, initializer("W2", W2)], "output_product")
-    output = node("Add", [output, initializer("b2", np.reshape(b2, (1, -1)))], "O")
-    output = node("Sigmoid", [output], "Yhat")
 
-    # Back to y's units, in double: y = (Yhat - low) * scale + offset.
-    double_proto, f64 = onnx_proto.TensorProto.DOUBLE, np.float64
+def _network(graph, model, X):
+    """H = X W1 + b1, Z = sigmoid(H), O = Z W2 + b2, Yhat = sigmoid(O)."""
+    (W1, W2), (b1, b2) = model.coefs_, model.intercepts_
+    hidden = graph.node("MatMul", [X, graph.initializer("W1", W1)], "hidden_product")
+    b1 = graph.initializer("b1", np.reshape(b1, (1, -1)))
+    hidden = graph.node("Sigmoid", [graph.node("Add", [hidden, b1], "H")], "Z")
+    output = graph.node(
+        "MatMul", [hidden, graph.initializer("W2", W2)], "output_product"
+    )
+    b2 = graph.initializer("b2", np.reshape(b2, (1, -1)))
+    return graph.node("Sigmoid", [graph.node("Add", [output, b2], "O")], "Yhat")
+
+
+def _to_target_units(graph, model, output, double):
+    """Back to y's units, in double: y = (Yhat - low) * scale + offset,
+    clipped to the output type's largest finite value as ``predict`` clips."""
     low, scale, offset = target_map_coefficients(model)
     if not double:
-        output = node("Cast", [output], "Yhat_double", to=double_proto)
-    y = node("Sub", [output, initializer("low", low, double_proto, f64)], "u")
-    y = node(
-        "Mul", [y, initializer("scale", scale.reshape(1, -1), double_proto, f64)], "y"
-    )
-    y = node(
-        "Add", [y, initializer("offset", offset.reshape(1, -1), double_proto, f64)], "y"
-    )
-    largest = float(np.finfo(dtype).max)
-    if container.target_opset >= 11:
-        y = node(
-            "Clip",
-            [
-                y,
-                initializer("largest_negative", -largest, double_proto, f64),
-                initializer("largest", largest, double_proto, f64),
-            ],
-            "y_clipped",
+        output = graph.node(
+            "Cast", [output], "Yhat_double", to=onnx_proto.TensorProto.DOUBLE
         )
-    if double:
-        container.add_node(
-            "Identity",
-            [y],
-            operator.outputs[0].full_name,
-            name=scope.get_unique_operator_name("Identity"),
-        )
-    else:
-        container.add_node(
-            "Cast",
-            [y],
-            operator.outputs[0].full_name,
-            name=scope.get_unique_operator_name("Cast"),
-            to=proto,
-        )
+    y = graph.node("Sub", [output, graph.double("low", low)], "u")
+    y = graph.node("Mul", [y, graph.double("scale", scale.reshape(1, -1))], "y")
+    y = graph.node("Add", [y, graph.double("offset", offset.reshape(1, -1))], "y")
+    largest = float(np.finfo(graph.dtype).max)
+    if graph.container.target_opset >= 11:
+        bounds = [graph.double("largest_negative", -largest)]
+        bounds.append(graph.double("largest", largest))
+        y = graph.node("Clip", [y, *bounds], "y_clipped")
+    return y
 
 
 update_registered_converter(

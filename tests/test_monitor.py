@@ -88,13 +88,29 @@ def test_patience_counts_iterations_without_improvement():
 
 
 def test_tol_is_the_improvement_that_counts():
-    scores = [0.5, 0.505, 0.509, 0.6]
+    scores = [0.5, 0.505, 0.509, 0.2]
     monitor = _monitor_with_scores(scores, patience=2, tol=0.01)
-    stops = [monitor(i, np.zeros(1), 1.0) for i in range(1, 4)]
-    # improvements of less than tol count as none: stop at the third
-    assert stops == [False, False, True]
-    # ... but the best weights still follow the best score
+    stops = [monitor(i, np.zeros(1), 1.0) for i in range(1, 5)]
+    # improvements of less than tol count as none, but a plateau does not
+    # stop: the fall at the fourth does
+    assert stops == [False, False, False, True]
+    # ... and the best weights still follow the best score
     assert monitor.best_score == pytest.approx(0.509)
+
+
+def test_a_plateau_or_a_rise_while_training_gains_does_not_stop():
+    """Prechelt's criteria: a flat score never stops; a validation error 20%
+    above its best stops once the training loss gains less than that (per
+    mille over the last five iterations) - here after it stops falling."""
+    scores = [0.5] + [0.5 - 1e-4] * 30 + [0.4] * 15
+    losses = [1.0] * 31 + [0.9**k for k in range(1, 6)] + [0.59] * 10
+    monitor = _monitor_with_scores(scores, patience=3)
+    stops = [monitor(i, np.zeros(1), loss) for i, loss in enumerate(losses, 1)]
+    # the plateau (iterations 2-31) and the fall while the loss still drops
+    # by 10% an iteration (32-36) do not stop; once the last five losses
+    # gain less than 20 per mille (iteration 40: 0.5905 then 0.59s), it stops
+    assert stops.index(True) + 1 == 40
+    assert monitor.best_score == pytest.approx(0.5)
 
 
 def test_the_best_weights_are_a_copy():

@@ -19,6 +19,7 @@ What a fit on a dask ``X`` calls, in order:
 
 from ._kernel import DaskNetworkKernel
 from ._predict import (
+    predict_dask,
     predict_network,
     predict_outputs,
     predict_std,
@@ -41,6 +42,7 @@ __all__ = [
     "check_dask_data",
     "data_statistics",
     "is_dask_collection",
+    "predict_dask",
     "predict_network",
     "predict_outputs",
     "predict_std",

@@ -119,3 +119,38 @@ def predict_std(X, theta, posterior, layout, mapping, *, n_threads=1):
         X, theta, posterior.covariance, layout, n_threads=n_threads
     )
     return da.sqrt(variances + posterior.noise_variance) * mapping.target_units
+
+
+def predict_dask(estimator, X, return_std):
+    """A fitted estimator's ``predict`` of a dask array: lazy dask arrays,
+    chunk by chunk (``return_std`` as in memory)."""
+    from .._validation import check_same_features
+    from ._validation import check_dask_data
+
+    name = type(estimator).__name__
+    data = check_dask_data(X, estimator_name=name)
+    check_same_features(estimator, data.n_features)
+    posterior = estimator.__dict__.get("_posterior")
+    if return_std and posterior is None:
+        raise ValueError(
+            "return_std=True needs the posterior of a fit, and partial_fit moved "
+            "the weights without computing it. Call fit for predictive standard "
+            "deviations."
+        )
+    layout, mapping = estimator._fitted_layout(), estimator._target_mapping
+    n_threads = 1 if estimator.n_jobs is None else max(int(estimator.n_jobs), 1)
+    single = estimator._single_output
+    y_pred = predict_outputs(
+        data.X,
+        estimator._theta(data.X.dtype),
+        layout,
+        mapping,
+        single_output=single,
+        n_threads=n_threads,
+        estimator_name=name,
+    )
+    if not return_std:
+        return y_pred
+    theta = estimator._theta()
+    y_std = predict_std(data.X, theta, posterior, layout, mapping, n_threads=n_threads)
+    return y_pred, y_std[:, 0] if single else y_std

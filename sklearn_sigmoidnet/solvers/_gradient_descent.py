@@ -113,7 +113,7 @@ def gradient_descent(
                 if not _acceptable(new_loss, gradient, candidate, ceiling):
                     velocity[...] = 0.0
                     if not step.halve():
-                        detail = _diverged(iterations.n_iter + 1, learning_rate)
+                        detail = _diverged(iterations.n_iter + 1, step.rate)
                         return step.result(iterations, theta, loss, "diverged", detail)
                     objective.loss_gradient(theta, gradient)  # back at theta
                     continue
@@ -135,12 +135,12 @@ def gradient_descent(
     return step.result(iterations, theta, loss, "max_iter")
 
 
-def _diverged(iteration, learning_rate):
+def _diverged(iteration, reached):
     return (
         f"Gradient descent diverged at iteration {iteration}: {MAX_HALVINGS} "
         "halvings of the learning rate still gave a non-finite loss or one "
         "above the starting loss. The last accepted weights are kept; lower "
-        f"learning_rate (now {learning_rate}) or momentum."
+        f"learning_rate (halved to {reached:.3g}) or momentum."
     )
 
 

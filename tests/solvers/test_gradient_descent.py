@@ -223,3 +223,30 @@ def test_velocity_is_updated_in_place_and_carried():
     # without a velocity every call starts from rest
     restart = gradient_descent(objective(problem), first.theta, max_iter=2, **options)
     assert not np.array_equal(restart.theta, whole.theta)
+
+
+def test_the_divergence_message_names_the_rate_reached():
+    """A loss that is finite only at the start: every step is undone, and the
+    message names the halved rate, not the starting one."""
+    from sklearn_sigmoidnet.solvers import Objective
+    from sklearn_sigmoidnet.solvers._gradient_descent import MAX_HALVINGS
+
+    def loss_gradient(theta, gradient):
+        gradient[...] = 1.0
+        return 0.0 if not theta.any() else np.inf
+
+    objective = Objective(loss_gradient, n_parameters=2)
+    result = gradient_descent(
+        objective,
+        np.zeros(2),
+        max_iter=5,
+        tol=0.0,
+        learning_rate=0.5,
+        momentum=0.0,
+        n_iter_no_change=5,
+    )
+    assert result.stopped_by == "diverged"
+    reached = 0.5 * 0.5 ** (MAX_HALVINGS + 1)
+    assert f"halved to {reached:.3g}" in result.message
+    assert "0.5)" not in result.message
+    np.testing.assert_array_equal(result.theta, 0.0)
