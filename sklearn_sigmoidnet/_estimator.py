@@ -50,14 +50,6 @@ _PRIVATE_FITTED = (
     "_single_output",
     "_split_seed",
 )
-# What a fitted model does not carry (scikit-learn's callbacks and their
-# context): dropped from pickles and .skops files.
-_CALLBACK_STATE = (
-    "_skl_callbacks",
-    "_callback_fit_ctx",
-    "_skl_callbacks_to_teardown",
-    "_parent_callback_ctx",
-)
 _NO_POSTERIOR = (
     "return_std=True needs the posterior of a fit, and partial_fit moved the "
     "weights without computing it. Call fit for predictive standard deviations."
@@ -617,10 +609,18 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------ persistence
     def __getstate__(self):
-        state = dict(super().__getstate__())  # object's is __dict__ itself
-        for name in _CALLBACK_STATE:
-            state.pop(name, None)
-        return state
+        """The parameters and the fitted state, nothing else: no callbacks or
+        callback context of scikit-learn (whatever their names), which a
+        fitted model does not carry and skops would not trust."""
+        state = super().__getstate__()
+        kept = set(self._get_param_names()) | set(_PRIVATE_FITTED)
+        return {
+            key: value
+            for key, value in state.items()
+            if key in kept
+            or key == "_sklearn_version"
+            or (key.endswith("_") and not key.startswith("_"))
+        }
 
     def __setstate__(self, state):
         super().__setstate__(state_of_release_0_1(state))
@@ -676,9 +676,7 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if is_dask_collection(X):
-            from ._dask import predict_dask
-
-            return predict_dask(self, X, return_std)
+            return _predict_dask(self, X, return_std)
         with np.errstate(over="ignore", invalid="ignore"):  # as in fit
             X = validate_data(
                 self,
@@ -708,6 +706,32 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         if not return_std:
             return y_pred
         return y_pred, y_std.ravel() if self._single_output else y_std
+
+
+def _predict_dask(model, X, return_std):
+    """The face's ``predict`` of a dask array: the dask room sees only what
+    a prediction needs of the fitted network."""
+    from ._dask import FittedNetwork, predict_dask
+
+    def missing_posterior():
+        raise ValueError(_NO_POSTERIOR)
+
+    fitted = FittedNetwork(
+        model.n_features_in_,
+        model._fitted_layout(),
+        model._target_mapping,
+        model.__dict__.get("_posterior"),
+        model._single_output,
+        model._theta,
+        missing_posterior,
+    )
+    return predict_dask(
+        X,
+        fitted,
+        return_std=return_std,
+        n_jobs=model.n_jobs,
+        estimator_name=type(model).__name__,
+    )
 
 
 def _check_finite_outputs(outputs, X):

@@ -48,9 +48,11 @@ def loss_curve_in_target_units(model):
     ndarray of shape (n_iter,)
         The loss of each iteration in y's units, squared.
     """
-    low, high = model.target_range
-    span = float(np.ravel(model.target_max_ - model.target_min_)[0])
-    return np.asarray(model.loss_curve_) * 2.0 * (span / (high - low)) ** 2
+    from . import TargetMapping
+
+    mapping = TargetMapping(model.target_min_, model.target_max_, model.target_range)
+    units = float(np.ravel(mapping.target_units)[0])  # the map owns its scale
+    return np.asarray(model.loss_curve_) * 2.0 * units**2
 
 
 def plot_training(model, path, *, title, target):

@@ -19,6 +19,7 @@ What a fit on a dask ``X`` calls, in order:
 
 from ._kernel import DaskNetworkKernel
 from ._predict import (
+    FittedNetwork,
     predict_dask,
     predict_network,
     predict_outputs,
@@ -36,6 +37,7 @@ from ._validation import (
 )
 
 __all__ = [
+    "FittedNetwork",
     "DaskData",
     "DaskNetworkKernel",
     "DataStatistics",

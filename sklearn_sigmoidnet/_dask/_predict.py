@@ -1,5 +1,7 @@
 """Predictions on a dask array: lazy, one :class:`NetworkKernel` per chunk."""
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .._kernel import NetworkKernel
@@ -121,36 +123,54 @@ def predict_std(X, theta, posterior, layout, mapping, *, n_threads=1):
     return da.sqrt(variances + posterior.noise_variance) * mapping.target_units
 
 
-def predict_dask(estimator, X, return_std):
-    """A fitted estimator's ``predict`` of a dask array: lazy dask arrays,
-    chunk by chunk (``return_std`` as in memory)."""
-    from .._validation import check_same_features
+def predict_dask(X, fitted, *, return_std, n_jobs, estimator_name):
+    """``predict`` of a dask array: lazy dask arrays, chunk by chunk.
+
+    ``fitted`` is the estimator's :class:`FittedNetwork`; ``n_jobs`` the
+    threads of each chunk's kernel (1 when None: the workers run chunks at
+    once). ``return_std`` as in memory.
+    """
     from ._validation import check_dask_data
 
-    name = type(estimator).__name__
-    data = check_dask_data(X, estimator_name=name)
-    check_same_features(estimator, data.n_features)
-    posterior = estimator.__dict__.get("_posterior")
-    if return_std and posterior is None:
+    data = check_dask_data(X, estimator_name=estimator_name)
+    if data.n_features != fitted.n_features:
         raise ValueError(
-            "return_std=True needs the posterior of a fit, and partial_fit moved "
-            "the weights without computing it. Call fit for predictive standard "
-            "deviations."
+            f"X has {data.n_features} features, but {estimator_name} is "
+            f"expecting {fitted.n_features} features as input."
         )
-    layout, mapping = estimator._fitted_layout(), estimator._target_mapping
-    n_threads = 1 if estimator.n_jobs is None else max(int(estimator.n_jobs), 1)
-    single = estimator._single_output
+    if return_std and fitted.posterior is None:
+        fitted.missing_posterior()  # raises, saying why
+    n_threads = 1 if n_jobs is None else max(int(n_jobs), 1)
     y_pred = predict_outputs(
         data.X,
-        estimator._theta(data.X.dtype),
-        layout,
-        mapping,
-        single_output=single,
+        fitted.theta(data.X.dtype),
+        fitted.layout,
+        fitted.mapping,
+        single_output=fitted.single_output,
         n_threads=n_threads,
-        estimator_name=name,
+        estimator_name=estimator_name,
     )
     if not return_std:
         return y_pred
-    theta = estimator._theta()
-    y_std = predict_std(data.X, theta, posterior, layout, mapping, n_threads=n_threads)
-    return y_pred, y_std[:, 0] if single else y_std
+    y_std = predict_std(
+        data.X,
+        fitted.theta(np.float64),
+        fitted.posterior,
+        fitted.layout,
+        fitted.mapping,
+        n_threads=n_threads,
+    )
+    return y_pred, y_std[:, 0] if fitted.single_output else y_std
+
+
+@dataclass
+class FittedNetwork:
+    """What a prediction needs of a fitted estimator (and nothing else)."""
+
+    n_features: int
+    layout: object
+    mapping: object
+    posterior: object
+    single_output: bool
+    theta: object  # theta(dtype) -> the flat weights
+    missing_posterior: object  # raises the error of return_std without one

@@ -18,6 +18,7 @@ from .models import (
     WarningTally,
     build_pipeline,
     cross_validate,
+    estimates_alpha,
     fit,
     mlp_alpha,
     mlp_like,
@@ -78,17 +79,16 @@ def comparison(model, y, given_alpha):
     mlp = mlp_like(model, alpha)
     if given_alpha is not None:
         return mlp, ComparisonSet(model, mlp.alpha, "given")
-    if isinstance(model.alpha, str):
+    if estimates_alpha(model):
         return mlp, ComparisonSet(model, mlp.alpha, "default")
-    low, high = model.target_range
-    span = float(np.ptp(y))
+    units = target_units(model, y)
     record = ComparisonSet(
         model,
         mlp.alpha,
         "converted",
-        target_span=span,
-        target_units=target_units(model, y),
-        weight_ratio=span / (4 * (high - low)),
+        target_span=float(np.ptp(y)),
+        target_units=units,
+        weight_ratio=units / 4,
     )
     return mlp, record
 
@@ -153,7 +153,7 @@ def _use_all_rows(pipeline, data, args, show, tally):
     final.target_name_ = data.target
     fitted = final[-1]
     alpha = None
-    if isinstance(fitted.alpha, str) and hasattr(fitted, "alpha_"):
+    if estimates_alpha(fitted) and hasattr(fitted, "alpha_"):
         alpha = tuple(float(value) for value in np.atleast_1d(fitted.alpha_))
     elapsed = time.perf_counter() - start
     show(FinalFitDone(len(data.y), fitted.n_iter_, alpha, elapsed))

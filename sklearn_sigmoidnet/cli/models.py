@@ -49,6 +49,12 @@ def build_pipeline(data, model):
     )
 
 
+def estimates_alpha(model):
+    """Whether ``model`` estimates its penalty in each fit (``alpha="auto"``,
+    the only string ``alpha`` takes): the command's one place that asks."""
+    return isinstance(model.alpha, str)
+
+
 def target_units(model, y):
     """y's units per unit of ``model``'s output for targets ``y``."""
     mapping = TargetMapping.fit(np.reshape(y, (-1, 1)), model.target_range)
@@ -63,7 +69,7 @@ def mlp_alpha(model, y):
     for the same balance of fit and penalty. Of three penalties, that of the
     input weights. None for ``alpha="auto"``.
     """
-    if isinstance(model.alpha, str):  # "auto": estimated in each fit
+    if estimates_alpha(model):
         return None
     alpha = np.ravel(model.alpha)[0]
     return float(alpha) * target_units(model, y) ** 2

@@ -9,6 +9,7 @@ predictions themselves go to standard output.
 import sys
 from functools import singledispatch
 
+from .models import estimates_alpha
 from .options import model_settings, shown
 from .results import (
     ComparisonSet,
@@ -67,7 +68,7 @@ def _demo_started(record: DemoStarted, report):
     model = record.model
     if record.mlp_alpha is not None:
         alpha = f"alpha={record.mlp_alpha:g} from --mlp-alpha"
-    elif not isinstance(model.alpha, str):
+    elif not estimates_alpha(model):
         alpha = "alpha converted to y's units for each data set"
     else:
         alpha = "its default alpha"
