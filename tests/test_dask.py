@@ -651,3 +651,23 @@ def test_columns_split_over_chunks_say_how_to_rechunk(client, problem):
     split = da.from_array(X, chunks=(300, 5))
     with pytest.raises(ValueError, match="rechunk"):
         SigmoidMLPRegressor(max_iter=2).fit(split, _dask(y, 300))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_column_selection_of_parquet_files_fits(client, tmp_path):
+    """dask fuses small parquet files into fewer partitions when it computes
+    the lengths of a column selection: fit optimises the frame first (it
+    raised "The number of items in 'lengths' does not match")."""
+    import dask.dataframe as dd
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    for part in range(4):
+        table = pd.DataFrame(rng.normal(size=(500, 4)), columns=["a", "b", "c", "y"])
+        table.to_parquet(tmp_path / f"part-{part}.parquet")
+    frame = dd.read_parquet(tmp_path / "*.parquet")
+    model = SigmoidMLPRegressor(n_hidden=3, max_iter=2, random_state=0)
+    model.fit(frame[["a", "b", "c"]], frame["y"])
+    assert list(model.feature_names_in_) == ["a", "b", "c"]
+    whole = pd.concat(pd.read_parquet(p) for p in sorted(tmp_path.iterdir()))
+    assert np.isfinite(model.predict(whole[["a", "b", "c"]])).all()

@@ -95,6 +95,10 @@ def _as_dask_array(values, name):
     if hasattr(values, "to_dask_array"):  # dask DataFrame or Series
         if hasattr(values, "columns"):
             names = np.asarray(values.columns, dtype=object)
+        if hasattr(values, "optimize"):
+            # dask may merge small partitions (e.g. of a column selection of
+            # parquet files) while it computes the lengths: optimise first
+            values = values.optimize()
         values = values.to_dask_array(lengths=True)
     if not hasattr(values, "chunks") or not is_dask_collection(values):
         raise TypeError(
