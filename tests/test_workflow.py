@@ -558,8 +558,9 @@ def test_warnings_point_at_the_callers_line(tmp_path):
     model = make_pipeline(StandardScaler(), SigmoidMLPRegressor(max_iter=1))
     for fit in (
         lambda: model.fit(X, y),
-        lambda: GridSearchCV(model, {"sigmoidmlpregressor__n_hidden": [2]}, cv=2)
-        .fit(X, y),
+        lambda: GridSearchCV(model, {"sigmoidmlpregressor__n_hidden": [2]}, cv=2).fit(
+            X, y
+        ),
     ):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
