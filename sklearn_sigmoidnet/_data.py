@@ -365,10 +365,11 @@ def relative_weights(sample_weight):
     """``sample_weight`` rescaled by a power of two where its sum is not
     finite or lies outside ``[2^-64, 2^64]``; otherwise unchanged.
 
-    The loss is a weighted mean, so rescaling by a power of two changes no bit
-    of it; only the number of observations ``S`` that ``alpha="auto"``
-    counts changes, from a sum that overflows or means nothing to about one
-    per row. Weights too small to matter beside the largest one may become 0.
+    The data term of the loss is a weighted mean, so rescaling by a power of
+    two changes no bit of it; the sum ``S`` that divides the penalty and that
+    ``alpha="auto"`` counts as observations changes, from a sum that
+    overflows or means nothing to about one per row (the mean weight becomes
+    about 1). Weights too small to matter beside the largest one may become 0.
 
     Examples
     --------

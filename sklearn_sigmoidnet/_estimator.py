@@ -442,9 +442,12 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights; None gives every sample weight 1.
-            They are relative: weights whose sum overflows (or is below
-            2^-64) are rescaled by a power of two, which changes no bit of
-            the loss.
+            They count as repeated rows (``S``, their sum, divides the
+            penalty, and ``alpha="auto"`` counts ``S`` observations); weights
+            whose sum overflows or lies outside ``[2^-64, 2^64]`` are
+            rescaled by a power of two to a mean of about 1 (the weighted
+            error keeps every bit; the penalty then sees about one row per
+            row).
 
         Returns
         -------
