@@ -59,12 +59,12 @@ class FitTasks:
         ``end(theta)`` with the weights the run keeps."""
         return _RestartTasks(self, theta, max_iter)
 
-    def end(self, theta):
-        """End the fit's task at the fitted weights."""
+    def end(self, theta, posterior=None):
+        """End the fit's task at the fitted weights (and their posterior)."""
         if self.root is not None:
             self.root.call_on_fit_task_end(
                 estimator=self.estimator,
-                reconstruction_attributes=lambda: self.reconstruct(theta),
+                reconstruction_attributes=lambda: self.reconstruct(theta, posterior),
                 **self.data,
             )
 
@@ -134,7 +134,7 @@ class NoTasks:
     def restart(self, theta, max_iter):
         return _NoRestart()
 
-    def end(self, theta):
+    def end(self, theta, posterior=None):
         pass
 
 

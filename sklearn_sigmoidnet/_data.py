@@ -353,7 +353,29 @@ def target_mapping(Y, sample_weight, *, output_range, bounds=None):
             "target_bounds must be (y_min, y_max) with y_min < y_max, "
             f"finite, one value or one per output; got {bounds!r}."
         )
-    return TargetMapping(low.copy(), high.copy(), output_range)
+    mapping = TargetMapping(low.copy(), high.copy(), output_range)
+    _check_resolves(mapping, Y, sample_weight, bounds)
+    return mapping
+
+
+def _check_resolves(mapping, Y, sample_weight, bounds):
+    """``target_bounds`` must map y into the sigmoid's (0, 1) and resolve it:
+    y's range at least 1e-9 of ``target_range``."""
+    if sample_weight is not None:
+        Y = Y[sample_weight > 0]
+    with np.errstate(all="ignore"):
+        U = mapping.to_network(Y)
+        inside = bool(np.all(np.isfinite(U)) and np.all((U > 0) & (U < 1)))
+        spread = np.ptp(U, axis=0) if len(U) else np.zeros(1)
+        varied = np.ptp(Y, axis=0) > 0 if len(Y) else np.zeros(1, dtype=bool)
+    resolved = not np.any(varied & (spread < 1e-9 * mapping.width))
+    if not (inside and resolved):
+        problem = "reaches beyond" if not inside else "is too narrow a part of"
+        raise ValueError(
+            f"target_bounds={bounds!r}: y (from {np.min(Y):.6g} to {np.max(Y):.6g}) "
+            f"{problem} what the bounds map into the sigmoid's (0, 1). Give "
+            "bounds around y's range, or target_bounds=None (y's own extremes)."
+        )
 
 
 # Sample weights whose sum lies outside [2^-64, 2^64] are rescaled (see

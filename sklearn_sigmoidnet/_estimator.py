@@ -41,6 +41,7 @@ from ._validation import (
     validated_target_range,
 )
 from ._warnings import warn_caller
+from .exceptions import FitInterruptedWarning
 
 # The private fitted attributes (the public ones end with "_").
 _PRIVATE_FITTED = (
@@ -49,6 +50,10 @@ _PRIVATE_FITTED = (
     "_momentum",
     "_single_output",
     "_split_seed",
+)
+_INTERRUPTED_AT_END = (
+    "Training interrupted by the user while a callback ended the fit's task: "
+    "the trained weights are kept."
 )
 _NO_POSTERIOR = (
     "return_std=True needs the posterior of a fit, and partial_fit moved the "
@@ -538,7 +543,10 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             outcome = run_training(
                 plan, problem, self._starting_points(plan), tasks, self._previous()
             )
-        tasks.end(outcome.theta)
+        try:
+            tasks.end(outcome.theta, outcome.posterior)
+        except KeyboardInterrupt:  # in a callback's hook: the training stays
+            outcome.warnings.append((FitInterruptedWarning, _INTERRUPTED_AT_END))
         for category, message in outcome.warnings:
             warn_caller(message, category)
         self._commit(plan, problem, features, seed, outcome)
@@ -573,9 +581,9 @@ class SigmoidMLPRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """The scikit-learn callbacks' tasks of this fit: they see, at each
         iteration, a copy of the estimator with that iteration's network."""
 
-        def reconstruct(theta):
+        def reconstruct(theta, posterior=_MID_FIT):
             attributes = _network_attributes(problem, theta, features)
-            return {**attributes, "_posterior": _MID_FIT}
+            return {**attributes, "_posterior": posterior}
 
         seen = problem.seen
         return FitTasks(

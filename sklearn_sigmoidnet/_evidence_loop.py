@@ -90,7 +90,11 @@ def _chunks_with_evidence(plan, objective, theta, callback, regulariser, momentu
             result.stopped_by = "interrupted"
             result.message = STOP_MESSAGES["interrupted"]
             break
-        if _converged(old, new, result) or regulariser.stalled:
+        if _converged(old, new, result):
+            break
+        if regulariser.stalled:  # the leave-one-out stopping rule: converged
+            if result.reached_max_iter:  # the chunk's budget, not max_iter
+                result.stopped_by = "tol"
             break
         if len(regulariser.history) >= _AUTO_MAX_UPDATES:
             notes.append(_updates_note(len(regulariser.history), n_iter))

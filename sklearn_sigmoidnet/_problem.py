@@ -95,12 +95,30 @@ def _split(data, n_validation, seed):
             raise ValueError(
                 f"early_stopping=True: the {role} samples all have zero weight."
             )
+    _check_scorable(data.Y[held], None if weights is None else weights[held])
 
     def part(rows):
         w = None if weights is None else weights[rows]
         return data.X[rows], data.Y[rows], w
 
     return part(kept), part(held)
+
+
+def _check_scorable(Y, weights):
+    """Held-out rows must be able to rank weights by R^2: at least two of
+    non-zero weight, and targets that are not all equal (R^2 of a constant
+    target is 0 or 1 whatever the network, and the initial weights would be
+    kept)."""
+    if weights is not None:
+        Y = Y[weights > 0]
+    if len(Y) < 2 or np.all(Y == Y[0]):
+        raise ValueError(
+            "early_stopping=True: the held-out samples cannot score the network "
+            f"({len(Y)} of non-zero weight, with "
+            f"{'equal' if len(Y) and np.all(Y == Y[0]) else 'too few'} targets). "
+            "Raise validation_fraction, use more data, or set "
+            "early_stopping=False."
+        )
 
 
 class TrainingProblem:

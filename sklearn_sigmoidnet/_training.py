@@ -187,7 +187,10 @@ def _one_run(plan, problem, theta, tasks, momentum, scores_go_on, constant=False
                 momentum.velocity[...] = 0.0  # the last iterate's
             theta = monitor.best_theta
             loss = kernel.loss(theta)
-    restart.end(theta)
+    try:
+        restart.end(theta)
+    except KeyboardInterrupt:  # in a callback's hook: keep the run, stop the fit
+        result.stopped_by = "interrupted"
     alpha = plan.penalty.fixed if regulariser is None else kernel.alpha
     monitor.report(result.n_iter, loss)
     return _Run(theta, loss, result, monitor, regulariser, alpha, momentum)
@@ -225,46 +228,58 @@ _NEGLIGIBLE_WEIGHT_NORM = 1e-3
 
 
 def _forces_constant(plan, problem):
-    """Whether the fixed penalty forces the output weights to zero.
+    """Whether the fixed penalty forces the network's output to a constant.
 
     A network beats the constant prediction only if its penalty stays below
-    the constant's loss ``L0`` (the objective's unit), so its output weights
-    have ``||W2||^2 <= 2 L0 S / alpha_out``; below ``_NEGLIGIBLE_WEIGHT_NORM``
-    the minimiser is the constant model to that precision, and the solvers
-    would only fight the penalty's curvature (or overflow) to get there:
-    L-BFGS stops with a misplaced output bias, Levenberg-Marquardt takes
-    minutes at ``alpha=1e300``.
+    the constant's loss ``L0`` (the objective's unit), so the weights of a
+    group penalised by ``alpha_g`` have ``||W_g||^2 <= 2 L0 S / alpha_g``.
+    Below ``_NEGLIGIBLE_WEIGHT_NORM`` for the output weights, or for the input
+    weights (then the hidden units are constant), the minimiser is the
+    constant model to that precision, and the solvers would only fight the
+    penalty's curvature (or overflow) to get there: L-BFGS stops with a
+    misplaced output bias, Levenberg-Marquardt takes minutes at
+    ``alpha=1e300``.
     """
     alpha = plan.penalty.fixed
     if alpha is None:
         return False
-    alpha_out = float(np.atleast_1d(alpha)[-1])  # a float, or the output group
-    if alpha_out == 0.0:
+    groups = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (3,))
+    strongest = max(groups[0], groups[2])  # input weights, output weights
+    if strongest == 0.0:
         return False
     S = problem.kernel.data.weight_sum
     with np.errstate(over="ignore", divide="ignore"):
-        bound = 2.0 * problem.objective.loss_scale * S / alpha_out
-    return bound <= _NEGLIGIBLE_WEIGHT_NORM**2
+        bound = 2.0 * problem.objective.loss_scale * S / strongest
+    return bool(bound <= _NEGLIGIBLE_WEIGHT_NORM**2)
 
 
 def _constant_start(problem, theta):
-    """``theta`` with every penalised parameter 0 and the output biases at the
-    weighted mean target: the constant prediction, a stationary point of the
-    loss for any penalty."""
+    """``theta`` with every penalised parameter and the output weights 0 and
+    the output biases at the weighted mean target: the constant prediction,
+    a stationary point of the loss for any penalty."""
     kernel = problem.kernel
     theta = np.where(kernel.layout.penalties(kernel.alpha) > 0, 0.0, theta)
     _, W2 = kernel.layout.unpack(theta)
+    W2[:-1] = 0.0  # also unpenalised: constant hidden units need none
     mean = np.clip(problem.mean_target(), 1e-12, 1 - 1e-12)
     W2[-1] = np.log(mean / (1.0 - mean))  # Yhat = sigmoid(b2) = mean
     return theta
+
+
+def _data_can_vary(problem):
+    """Whether more than the constant could fit the data at all (a warning
+    about the penalty would blame it wrongly for a constant target or a
+    single sample)."""
+    varies = problem.kernel.n_samples > 1 and not np.all(problem.mapping.constant)
+    return bool(varies)
 
 
 def _constant_warning(plan):
     return (
         UserWarning,
         f"SigmoidMLPRegressor(alpha={plan.penalty.fixed!r}): the penalty bounds "
-        f"the output weights' norm below {_NEGLIGIBLE_WEIGHT_NORM:g}, so the fit "
-        "is the constant prediction (the weighted mean target), without "
+        f"the output or input weights' norm below {_NEGLIGIBLE_WEIGHT_NORM:g}, so "
+        "the fit is the constant prediction (the weighted mean target), without "
         "training. Lower alpha (it is on the network's scale; see the user "
         "guide) to fit the data.",
     )
@@ -312,7 +327,7 @@ def _fit_outcome(plan, problem, starts, tasks, previous):
         restart_losses=[r.loss for r in runs],
         momentum=run.momentum,
         posterior=posterior,
-        warnings=[_constant_warning(plan)] * constant
+        warnings=[_constant_warning(plan)] * (constant and _data_can_vary(problem))
         + _warnings(plan, run.result, skipped, interrupted),
     )
 

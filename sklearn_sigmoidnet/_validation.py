@@ -6,6 +6,7 @@ scikit-learn's ``validate_data`` would have written, for the commit to write.
 """
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._dask import is_dask_collection
@@ -27,7 +28,7 @@ FEATURE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 def validated_target_range(target_range):
     """``(low, high)`` with ``0 < low < high < 1``."""
     try:
-        low, high = (float(value) for value in target_range)
+        low, high = (_number(value) for value in target_range)
     except (TypeError, ValueError):
         low = high = np.nan
     if not (0.0 < low < high < 1.0):
@@ -36,6 +37,12 @@ def validated_target_range(target_range):
             f"0 < low < high < 1; got {target_range!r}."
         )
     return low, high
+
+
+def _number(value):
+    if isinstance(value, (str, bytes)) or not np.isrealobj(value):
+        raise TypeError("not a real number")
+    return float(value)
 
 
 def _validated_arrays(estimator, X, y, reset):
@@ -79,6 +86,11 @@ def validated_fit_data(estimator, X, y, sample_weight, *, reset):
     """
     if is_dask_collection(X):
         return _validated_dask_data(estimator, X, y, sample_weight, reset)
+    if sp.issparse(y):
+        raise ValueError(
+            f"y is a sparse {type(y).__name__}; SigmoidMLPRegressor needs a dense "
+            "y: pass y.toarray()."
+        )
     X, y, found = _validated_arrays(estimator, X, y, reset)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(

@@ -807,3 +807,146 @@ def test_clone_and_grid_search_with_array_alphas(data):
     assert scores[2] == pytest.approx(scores[0], rel=1e-12)  # to rounding
     with pytest.raises(ValueError, match="alpha"):
         GridSearchCV(_model(), {"alpha": [-1.0]}, cv=2, error_score="raise").fit(X, y)
+
+
+# ============================ defects the attack found (issue 20), fixed
+@pytest.mark.parametrize("solver", ["lbfgs", "lm"])
+@pytest.mark.parametrize(
+    "alpha", [[1e50, 0.0, 0.0], [1e50, 1e50, 0.0]], ids=["inputs", "inputs+biases"]
+)
+def test_huge_hidden_penalties_give_the_weighted_mean(data, solver, alpha):
+    """Huge penalties on the input weights (and hidden biases), none on the
+    output weights: the hidden layer is constant, so the model is; its
+    constant must be the weighted mean of y (or a clear error)."""
+    X, y = data
+    model = _fit(_model(solver=solver, alpha=alpha, max_iter=200), X, y)
+    predictions = model.predict(X)
+    assert np.ptp(predictions) < 1e-9 * np.ptp(y)
+    np.testing.assert_allclose(predictions, y.mean(), rtol=1e-9)
+
+
+def test_auto_warning_after_the_leave_one_out_stall(data):
+    """alpha="auto", lbfgs, tol=0: the evidence loop stops when the
+    leave-one-out error stalls (340 iterations); no warning may say it
+    stopped at max_iter=3000."""
+    X, y = data
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = _model(alpha="auto", max_iter=3000, tol=0).fit(X, y)
+    assert model.n_iter_ < 3000
+    assert not any("max_iter=3000" in str(w.message) for w in record)
+
+
+@pytest.mark.parametrize("task", ["restart", "fit"])
+def test_ctrl_c_in_the_last_hooks_keeps_the_training(data, task):
+    """Ctrl-C while a callback ends the restart's or the fit's task (after
+    the last iteration): the training is kept, as for any interrupt."""
+    pytest.importorskip("sklearn.callback")
+    X, y = data
+
+    class InterruptAtEnd(_Recorder):
+        def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+            if context.task_name == task:
+                raise KeyboardInterrupt
+            return False
+
+    reference = _fit(_model(max_iter=5, tol=0), X, y)
+    model = _model(max_iter=5, tol=0).set_callbacks(InterruptAtEnd(X))
+    try:
+        with pytest.warns(FitInterruptedWarning):
+            _fit(model, X, y)
+    except KeyboardInterrupt:  # not to pytest: it would end the session
+        pytest.fail("the interrupt escaped fit, and the training was lost")
+    np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+
+
+def test_early_stopping_on_constant_held_out_targets(data):
+    """The two held-out rows (seed 0: rows 1 and 18 of 20) have the same
+    target: R^2 is 0 at every iteration and the fit silently returns the
+    untrained initial weights. A clear error, or trained weights."""
+    X, y = data
+    y20 = y[:20].copy()
+    y20[18] = y20[1]
+    model = _model(early_stopping=True, validation_fraction=0.1, max_iter=20)
+    try:
+        _fit(model, X[:20], y20)
+    except ValueError as error:
+        assert "validation" in str(error)
+        return
+    initial = glorot_uniform(ParameterLayout(10, 3, 1), np.random.RandomState(0))
+    assert not np.array_equal(model._theta(), initial)
+    assert model.loss_ == pytest.approx(min(model.loss_curve_), rel=0.5)
+
+
+def test_early_stopping_one_weighted_held_out_row(data):
+    X, y = data
+    weights = np.ones(20)
+    weights[1] = 0.0  # held out with row 18 (seed 0): one weighted row left
+    model = _model(early_stopping=True, validation_fraction=0.1, max_iter=20)
+    try:
+        _fit(model, X[:20], y[:20], sample_weight=weights)
+    except ValueError as error:
+        assert "validation" in str(error)
+        return
+    initial = glorot_uniform(ParameterLayout(10, 3, 1), np.random.RandomState(0))
+    assert not np.array_equal(model._theta(), initial)
+
+
+@pytest.mark.parametrize("bounds", [(0.0, 1e-320), (-1e308, 1e308)], ids=str)
+def test_target_bounds_far_from_y(data, bounds):
+    """y in [2.8, 26.4] with target_bounds that cannot resolve it: a clear
+    error naming target_bounds (RuntimeWarnings are errors here), or
+    predictions in y's range."""
+    X, y = data
+    try:
+        model = _fit(_model(target_bounds=bounds, max_iter=50), X, y)
+    except ValueError as error:
+        assert "target_bounds" in str(error)
+        return
+    predictions = model.predict(X)
+    assert np.all(np.abs(predictions - y.mean()) < 10 * np.ptp(y))
+
+
+def test_sparse_y_names_y(data):
+    X, y = data
+    with pytest.raises((ValueError, TypeError), match=r"\by\b.*(sparse|dense)"):
+        _model().fit(X, sp.csr_matrix(y[:, None]))
+
+
+def test_target_range_of_numeric_strings_is_refused(data):
+    X, y = data
+    with pytest.raises(ValueError, match="target_range"):
+        _model(target_range=("0.1", "0.9")).fit(X, y)
+
+
+def test_constant_y_does_not_blame_alpha(data):
+    """A constant y is predicted exactly, but the warning tells the user to
+    lower alpha=1e-3 to fit the data (as for one row, or one row of
+    non-zero weight)."""
+    X, y = data
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = _model().fit(X, np.full(len(y), 3.0))
+    np.testing.assert_array_equal(model.predict(X), 3.0)
+    assert not any("Lower alpha" in str(w.message) for w in record)
+
+
+def test_the_fit_task_end_sees_the_posterior(data):
+    """At the end of the fit's task the posterior is computed: the callback's
+    fitted_estimator should have it (not the mid-fit placeholder)."""
+    pytest.importorskip("sklearn.callback")
+    X, y = data
+    seen = {}
+
+    class AtFitEnd(_Recorder):
+        def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+            if context.task_name == "fit":
+                seen["noise"] = fitted_estimator.noise_variance_
+                seen["std"] = fitted_estimator.predict(X, return_std=True)[1]
+            return False
+
+    model = _fit(
+        _model(alpha="auto", solver="lm", max_iter=5).set_callbacks(AtFitEnd(X)), X, y
+    )
+    np.testing.assert_array_equal(seen["noise"], model.noise_variance_)
+    np.testing.assert_array_equal(seen["std"], model.predict(X, return_std=True)[1])
