@@ -1,4 +1,4 @@
-"""The curvature room: the posterior precision ``A = b H + diag(a)``, full or structured.
+"""The curvature room: the posterior precision ``A = b H + diag(a)``, full or not.
 
 The evidence (:mod:`._bayes`) and the posterior (:mod:`._posterior`) need four
 things of ``A``: the per-group traces ``tr_g(A^-1)`` (for ``gamma``), ``ln det
@@ -60,9 +60,10 @@ def uses_full_matrix(kernel):
         return False
     if budget.fits_in_memory:
         return True
+    P = budget.n_parameters
     raise ValueError(
-        f"alpha='auto' and return_std on this kernel form the full {budget.n_parameters}"
-        f" x {budget.n_parameters} Gauss-Newton matrix, more than the limit of "
+        f"alpha='auto' and return_std on this kernel form the full {P} x {P} "
+        "Gauss-Newton matrix, more than the limit of "
         f"{budget.MAX_PARAMETERS} weights. Use fewer hidden units, in-memory "
         "data, or a float alpha."
     )
@@ -116,8 +117,10 @@ class KroneckerCurvature:
         Q, R, H2, _ = factors
         b = float(noise_precision)
         prior1, prior2 = layout.unpack(np.asarray(prior, dtype=np.float64))
-        scale = b * float(np.max(np.diag(Q), initial=0.0)) * float(
-            np.max(np.diag(R), initial=0.0)
+        scale = (
+            b
+            * float(np.max(np.diag(Q), initial=0.0))
+            * float(np.max(np.diag(R), initial=0.0))
         )
         d1 = _floored(prior1[:, 0], max(scale, float(prior1.max(initial=0.0))))
         whiten = 1.0 / np.sqrt(d1)
