@@ -274,7 +274,9 @@ class KroneckerProducts:
     - :meth:`output_variances` and :meth:`leave_one_out` evaluate ``g_ij^T C
       g_ij`` for a :class:`~._curvature.KroneckerCurvature` ``C``.
 
-    Each block's sums go into a slot and the slots are added in block order,
+    The unit of work is a piece of a row block of the kernel (about 1 MiB of
+    the buffers below). Each piece's sums go into a slot and the slots are
+    added in order,
     so the results have the same bits for every thread count. Buffers of a
     thread (float64 whatever the data's dtype: the factors are eigen- and
     Cholesky-decomposed, and float32 sums of squares lose the small
@@ -305,13 +307,21 @@ class KroneckerProducts:
 
     def __init__(self, data, layout, runner, workspaces):
         self.data, self.layout, self.runner = data, layout, runner
-        self.workspaces = [
-            _FactorWorkspace(workspace, data.max_block_rows, layout)
-            for workspace in workspaces
-        ]
         n_in, K, m = layout.n_features + 1, layout.n_hidden, layout.n_outputs
+        # the kernel's row blocks cut into pieces of about 1 MiB of buffers
+        width = 3 * n_in + 2 * m * K + 2 * (K + 1) + 2 * m + K
+        rows = max(1, _JACOBIAN_BYTES // (8 * width))
+        self.blocks = [
+            data.block(int(start), int(stop))
+            for block in data.blocks
+            for start, stop in _pieces(block.start, block.stop, rows)
+        ]
+        rows = max(block.n_rows for block in self.blocks)
+        self.workspaces = [
+            _FactorWorkspace(workspace, rows, layout) for workspace in workspaces
+        ]
         self.sizes = (n_in * n_in, K * K, m * (K + 1) ** 2, 1)
-        n_blocks = len(data.blocks)
+        n_blocks = len(self.blocks)
         self.n_slots = runner.n_slots(n_blocks, 8 * sum(self.sizes), 2)
         self.slots = np.empty((self.n_slots, sum(self.sizes)))
 
@@ -320,7 +330,7 @@ class KroneckerProducts:
         ``hidden`` and ``G``; returns the rows, ``2 (Yhat - Y)`` and the
         weights (None for unit weights)."""
         data, layout = self.data, self.layout
-        block = data.blocks[index]
+        block = self.blocks[index]
         n = block.n_rows
         buffers = workspace.network.buffers(n)
         inputs = data.block_inputs(block, buffers)
@@ -388,7 +398,7 @@ class KroneckerProducts:
                 block, workspace, slot, theta, forward
             ),
             self.workspaces,
-            n_blocks=len(self.data.blocks),
+            n_blocks=len(self.blocks),
             n_slots=self.n_slots,
             reduce=add,
         )
@@ -430,10 +440,10 @@ class KroneckerProducts:
             variances, _, _ = self._variance_block(
                 index, workspace, theta, forward, curvature
             )
-            block = self.data.blocks[index]
+            block = self.blocks[index]
             out[block.start : block.stop] = variances
 
-        self.runner.run(work, self.workspaces, n_blocks=len(self.data.blocks))
+        self.runner.run(work, self.workspaces, n_blocks=len(self.blocks))
         return out
 
     def leave_one_out(self, theta, curvature, noise_precision):
@@ -467,7 +477,7 @@ class KroneckerProducts:
             self.runner.run(
                 work,
                 self.workspaces,
-                n_blocks=len(self.data.blocks),
+                n_blocks=len(self.blocks),
                 n_slots=self.n_slots,
                 reduce=add,
             )

@@ -95,6 +95,13 @@ class GaussNewtonBudget:
         return self.n_rows * per_row + n_in**3 + (self.n_outputs + 1) * K**3
 
     @property
+    def posterior_pays(self):
+        """Whether the posterior of a fit with a float alpha pays: the full
+        matrix, or the structured curvature while its pass costs at most
+        ``ONCE_WORK``. (``alpha="auto"`` computes it always.)"""
+        return self.full or self.structured_work <= self.ONCE_WORK
+
+    @property
     def every_step(self):
         """Whether the matrix pays at every iteration."""
         return self.fits_in_memory and self.work <= self.EVERY_STEP_WORK
@@ -113,8 +120,9 @@ class GaussNewtonBudget:
             f"{self.n_rows} rows costs (n_rows + 2 P) P^2 = {self.work:.3g} "
             f"operations; the evidence and the posterior use the full matrix "
             f"while that cost is at most {self.ONCE_WORK:.3g} (and P at most "
-            f"{self.MAX_PARAMETERS}), the Kronecker-factored curvature beyond: "
-            f"here {form}"
+            f"{self.MAX_PARAMETERS}), the Kronecker-factored curvature beyond "
+            f"(here {form}: {self.structured_work:.3g} operations), which with a "
+            f"float alpha is computed while it costs at most {self.ONCE_WORK:.3g}"
         )
 
 
@@ -213,10 +221,13 @@ class FitPlan:
 
     @property
     def computes_posterior(self):
-        """Whether the posterior is computed at the end: for every ``fit``
-        (full or Kronecker-factored, as :attr:`GaussNewtonBudget.full` says),
-        not for ``partial_fit``'s step."""
-        return not self.incremental
+        """Whether the posterior is computed at the end (full or
+        Kronecker-factored, as :attr:`GaussNewtonBudget.full` says): always
+        with ``alpha="auto"``, with a float alpha while it pays
+        (:attr:`GaussNewtonBudget.posterior_pays`); never for ``partial_fit``."""
+        if self.incremental:
+            return False
+        return self.penalty.auto or self.budget.posterior_pays
 
 
 def _held_out_rows(n_samples, fraction):

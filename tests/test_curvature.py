@@ -188,6 +188,9 @@ def test_the_cost_model_chooses_full_or_structured():
     assert small.full and not large.full and not wide.full
     assert not large.every_step and not wide.every_step  # never lm there
     assert large.structured_work < large.work / 100
+    # with a float alpha the posterior is computed while its pass pays
+    assert large.posterior_pays and wide.posterior_pays
+    assert not GaussNewtonBudget(2_000_000, 601, 10, 50, 1).posterior_pays
     X, Y, w, layout, theta = _problem(n_rows=20, n_features=10, n_hidden=500)
     with NetworkKernel(X, Y, layout=layout) as kernel:
         assert not uses_full_matrix(kernel)
