@@ -9,7 +9,7 @@ new, so a few iterations measure it. Both models use ``alpha=1e-4``
 ``--alpha auto`` measures SigmoidMLPRegressor's Bayesian regularisation
 instead: at this size its evidence updates and posterior use the
 Kronecker-factored curvature (one pass over the data, memory of one row
-block), so the peak is that of the training kernel (47.4 MiB on 2,000,000
+block), so the peak is that of the training kernel (38.2 MiB on 2,000,000
 rows, as with a float alpha; the full matrix's path took 151.6 MiB). Run it
 from the repository root with ``PYTHONPATH=.`` to measure a worktree.
 
