@@ -28,13 +28,20 @@ The guards keep every update finite: ``n_effective`` at most ``N - 1`` (so
 ``b`` stays positive), every ``a_g`` and ``b`` between 1e-12 and 1e12, and
 the Hessian's Cholesky factorisation with a tiny jitter when ``A`` is
 singular.
+
+``tr_g(A^-1)``, ``ln det A`` and the leverages come from the full matrix
+(:func:`evidence`) or, beyond the cost model's limit, from the
+Kronecker-factored curvature (:func:`structured_evidence`); see
+:mod:`._curvature`.
 """
 
 from dataclasses import dataclass
 from math import lgamma, log, pi
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.linalg import LinAlgError, cho_solve
+
+from ._curvature import KroneckerCurvature, cholesky, uses_full_matrix
 
 __all__ = [
     "BestMode",
@@ -43,6 +50,7 @@ __all__ = [
     "EvidenceRegulariser",
     "LinAlgError",
     "leave_one_out_error",
+    "structured_evidence",
 ]
 
 _PRECISION_BOUNDS = (1e-12, 1e12)
@@ -72,8 +80,9 @@ class Evidence:
     n_effective : float
         ``gamma`` plus the number of unpenalised parameters (biases).
     log_evidence : float
-    covariance : ndarray of shape (P, P)
-        ``A^-1``, the posterior covariance of the parameters.
+    covariance : ndarray of shape (P, P) or KroneckerCurvature
+        ``A^-1``, the posterior covariance of the parameters (full), or the
+        structured curvature it is read from.
     next_weight_precision : ndarray of shape (n_groups,)
     next_noise_precision : float
         MacKay's updates.
@@ -121,8 +130,14 @@ def leave_one_out_error(kernel, theta, result):
     posterior precision of ``result``): the exact leave-one-out residual of
     that linear model (Allen's PRESS). The leverages sum to ``n_effective``.
     A row the fit bends to (a leverage near 1) gets a large error; NaN where
-    the outputs are not finite.
+    the outputs are not finite. Under the Kronecker-factored curvature the
+    factor is ``1 + u_ij`` instead of ``1 / (1 - h_ij)``, ``u_ij = b w_i
+    g_ij^T C g_ij`` (see :meth:`~._gauss_newton.KroneckerProducts.leave_one_out`).
     """
+    if isinstance(result.covariance, KroneckerCurvature):
+        return kernel.curvature_leave_one_out(
+            theta, result.covariance, result.noise_precision
+        )
     if hasattr(kernel, "leave_one_out_error"):  # a kernel of chunks (dask)
         return kernel.leave_one_out_error(
             theta, result.covariance, result.noise_precision, _MAX_LEVERAGE
@@ -140,20 +155,6 @@ def leave_one_out_error(kernel, theta, result):
         loo = ((Yhat - Y) / (1.0 - leverage)) ** 2
         error = float(np.sum(weights * loo)) / (data.weight_sum * Y.shape[1])
     return error if np.isfinite(error) else np.nan
-
-
-def _cholesky(A):
-    """Cholesky factor of ``A``, with a growing jitter when it is singular."""
-    if not np.all(np.isfinite(A)):
-        raise LinAlgError("the Gauss-Newton Hessian is not finite")
-    jitter = 0.0
-    scale = max(float(np.max(np.diag(A))), 1e-300)
-    for _ in range(12):
-        try:
-            return cho_factor(A + jitter * np.eye(len(A)), lower=True)
-        except LinAlgError:
-            jitter = scale * (1e-12 if jitter == 0.0 else jitter / scale * 100)
-    raise LinAlgError("the Gauss-Newton Hessian is not positive definite")
 
 
 def evidence(hessian, sse, theta, groups, n_observations, precisions, n_hidden=0):
@@ -194,20 +195,68 @@ def evidence(hessian, sse, theta, groups, n_observations, precisions, n_hidden=0
     >>> round(1 / result.next_noise_precision, 2)
     0.26
     """
+    groups, a, b, prior = _priors(groups, precisions)
+    A = b * hessian + np.diag(prior)
+    factor = cholesky(A)
+    covariance = cho_solve(factor, np.eye(len(theta)))
+    log_det = 2.0 * float(np.sum(np.log(np.diag(factor[0]))))
+    return _quantities(
+        (np.diag(covariance), log_det, covariance),
+        sse,
+        theta,
+        groups,
+        n_observations,
+        (a, b),
+        n_hidden,
+    )
+
+
+def _priors(groups, precisions):
+    """``groups``, the precisions ``a`` (one per group) and ``b``, and each
+    parameter's prior precision (0 under the flat prior)."""
     groups = np.asarray(groups)
     n_groups = int(groups.max()) + 1
     a = np.broadcast_to(np.asarray(precisions[0], dtype=np.float64), n_groups)
     b = float(precisions[1])
+    prior = np.where(groups >= 0, a[groups], 0.0)
+    return groups, a, b, prior
+
+
+def structured_evidence(
+    factors, theta, groups, n_observations, precisions, layout, n_hidden=0
+):
+    """:func:`evidence` from the Kronecker-factored curvature.
+
+    ``factors`` are :meth:`~._kernel.NetworkKernel.curvature_factors` at
+    ``theta`` (their ``sse`` is ``2 E_D``); ``covariance`` of the result is
+    the :class:`~._curvature.KroneckerCurvature`.
+    """
+    groups, a, b, prior = _priors(groups, precisions)
+    curvature = KroneckerCurvature(factors, layout, prior, b)
+    return _quantities(
+        (curvature.diagonal, curvature.log_det, curvature),
+        factors[3],
+        theta,
+        groups,
+        n_observations,
+        (a, b),
+        n_hidden,
+    )
+
+
+def _quantities(inverse, sse, theta, groups, n_observations, precisions, n_hidden):
+    """The :class:`Evidence` from ``inverse = (diag(A^-1), ln det A,
+    covariance)``; ``a`` has one precision per group."""
+    diagonal, log_det, covariance = inverse
+    a, b = precisions
+    n_groups = len(a)
     penalised = groups >= 0
     prior = np.where(penalised, a[groups], 0.0)  # each parameter's precision
     n_parameters = len(theta)
     sizes = np.bincount(groups[penalised], minlength=n_groups).astype(float)
-    A = b * hessian + np.diag(prior)
-    factor = _cholesky(A)
-    covariance = cho_solve(factor, np.eye(n_parameters))
     shrunk = np.bincount(  # a_g tr_g(A^-1), per group
         groups[penalised],
-        weights=prior[penalised] * np.diag(covariance)[penalised],
+        weights=prior[penalised] * diagonal[penalised],
         minlength=n_groups,
     )
     group_gamma = np.clip(sizes - shrunk, 0.0, sizes)
@@ -220,7 +269,6 @@ def evidence(hessian, sse, theta, groups, n_observations, precisions, n_hidden=0
     low, high = _PRECISION_BOUNDS
     next_a = np.clip(group_gamma / np.maximum(squared, 1e-300), low, high)
     next_b = min(max((n_observations - n_effective) / max(sse, 1e-300), low), high)
-    log_det = 2.0 * float(np.sum(np.log(np.diag(factor[0]))))
     log_evidence = np.nan  # a flat prior on the weights too (a = 0): improper
     if np.all(a > 0) and b > 0:
         log_evidence = (
@@ -295,22 +343,54 @@ class EvidenceRegulariser:
         self.best = None  # BestMode of the lowest leave-one-out error
         self.stalled = False
         self._since_best = 0
-        P = layout.n_parameters
-        self._JtJ, self._Jtr = np.empty((P, P)), np.empty(P)
+        # the full matrix where the cost model says it pays, else the
+        # Kronecker-factored curvature (see _curvature)
+        self.full = uses_full_matrix(kernel)
+        self._JtJ = self._Jtr = None
         kernel.set_alpha(initial_alpha)
 
     def _penalties(self):
         return self.kernel.layout.penalties(self.kernel.alpha)
+
+    def measure(self, theta):
+        """The pass over the data at ``theta`` that :meth:`evaluate` needs:
+        ``(JtJ, loss)`` of the kernel's normal equations (full), or its
+        Kronecker factors."""
+        if not self.full:
+            return self.kernel.curvature_factors(theta)
+        if self._JtJ is None:
+            P = self.kernel.layout.n_parameters
+            self._JtJ, self._Jtr = np.empty((P, P)), np.empty(P)
+        loss = self.kernel.normal_equations(theta, self._JtJ, self._Jtr)
+        return self._JtJ, loss
+
+    def _start(self, sse):
+        if self.precisions is None:  # b from the residuals, a = alpha b
+            b = (self.n_observations - 1.0) / max(sse, 1e-300)
+            b = min(max(b, _PRECISION_BOUNDS[0]), _PRECISION_BOUNDS[1])
+            self.precisions = (np.atleast_1d(self.kernel.alpha) * b, b)
+
+    def evaluate_measured(self, theta, measured):
+        """The :class:`Evidence` at ``theta`` from :meth:`measure`'s result."""
+        if len(measured) == 2:
+            return self.evaluate(theta, *measured)
+        self._start(measured[3])
+        return structured_evidence(
+            measured,
+            theta,
+            self.groups,
+            self.n_observations,
+            self.precisions,
+            self.kernel.layout,
+            self.n_hidden,
+        )
 
     def evaluate(self, theta, JtJ, loss):
         """The :class:`Evidence` at ``theta`` from the kernel's normal equations."""
         penalties = self._penalties()
         hessian = self.S * JtJ - np.diag(penalties)
         sse = max(2 * self.S * loss - float(penalties @ theta**2), 0.0)
-        if self.precisions is None:  # b from the residuals, a = alpha b
-            b = (self.n_observations - 1.0) / max(sse, 1e-300)
-            b = min(max(b, _PRECISION_BOUNDS[0]), _PRECISION_BOUNDS[1])
-            self.precisions = (np.atleast_1d(self.kernel.alpha) * b, b)
+        self._start(sse)
         return evidence(
             hessian,
             sse,
@@ -326,13 +406,12 @@ class EvidenceRegulariser:
         ``a / b`` (the kernel's ``alpha``).
 
         ``JtJ`` and ``loss`` are the kernel's normal equations at ``theta``
-        (computed here when not given).
+        (Levenberg-Marquardt's); when not given, :meth:`measure` makes the
+        pass the cost model chose (full or Kronecker-factored).
         """
-        if JtJ is None:
-            loss = self.kernel.normal_equations(theta, self._JtJ, self._Jtr)
-            JtJ = self._JtJ
+        measured = self.measure(theta) if JtJ is None else (JtJ, loss)
         try:
-            result = self.evaluate(np.asarray(theta), JtJ, loss)
+            result = self.evaluate_measured(np.asarray(theta), measured)
         except LinAlgError:  # a non-finite Hessian (saturated units): keep alpha
             return self.kernel.alpha
         self.last = result

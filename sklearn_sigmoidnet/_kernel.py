@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import numpy as np
 import scipy.sparse as sp
 
-from ._gauss_newton import NormalEquations
+from ._gauss_newton import KroneckerProducts, NormalEquations
 from ._inputs import BlockData
 from ._layout import ParameterLayout
 from ._network import (
@@ -122,6 +122,7 @@ class NetworkKernel:
         self._partial_losses = np.empty(len(data.blocks), dtype=np.float64)
         self._gradients = None  # GradientPartials, made on first use
         self._normal_equations = None  # NormalEquations, made on first use
+        self._kronecker = None  # KroneckerProducts, made on first use
 
     def set_alpha(self, alpha):
         """Change the L2 penalty (Bayesian regularisation updates it): a float
@@ -298,9 +299,38 @@ class NetworkKernel:
 
     def output_variances(self, theta, covariance):
         """``g^T C g`` for the gradients ``g`` of the outputs ``Yhat`` with
-        respect to ``theta``, one per row and output (predictive variance)."""
+        respect to ``theta``, one per row and output (predictive variance).
+
+        ``covariance`` is a ``(P, P)`` float64 matrix, or a
+        :class:`~._curvature.KroneckerCurvature` (memory of one row block
+        beyond the result)."""
         with _overflow_is_handled():
-            return self._gauss_newton().output_variances(theta, covariance)
+            if isinstance(covariance, np.ndarray):
+                return self._gauss_newton().output_variances(theta, covariance)
+            return self._kronecker_products().output_variances(theta, covariance)
+
+    def _kronecker_products(self):
+        if self._kronecker is None:
+            self._kronecker = KroneckerProducts(
+                self.data, self.layout, self.runner, self._workspaces
+            )
+        return self._kronecker
+
+    def curvature_factors(self, theta):
+        """The Kronecker factors ``(Q, R, H2, sse)`` of the Gauss-Newton matrix
+        at ``theta`` (:class:`~._gauss_newton.KroneckerProducts`): one pass,
+        memory of one row block."""
+        with _overflow_is_handled():
+            return self._kronecker_products().factors(theta)
+
+    def curvature_leave_one_out(self, theta, curvature, noise_precision):
+        """The linearised leave-one-out error of ``theta`` under a
+        :class:`~._curvature.KroneckerCurvature`, block by block
+        (:meth:`~._gauss_newton.KroneckerProducts.leave_one_out`)."""
+        with _overflow_is_handled():
+            return self._kronecker_products().leave_one_out(
+                theta, curvature, noise_precision
+            )
 
     def close(self):
         """Stop the worker threads (if any)."""

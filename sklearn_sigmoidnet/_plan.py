@@ -35,6 +35,12 @@ class GaussNewtonBudget:
     One cost model: forming ``J^T J`` over ``n_rows`` rows takes ``n_rows P^2``
     multiply-adds, factorising and inverting it about ``2 P^3``, so
     ``work = (n_rows + 2 P) P^2``; the matrix itself takes ``8 P^2`` bytes.
+    Where that is at most ``ONCE_WORK`` (:attr:`full`), the evidence of
+    ``alpha="auto"`` and the posterior use the full matrix; beyond it they
+    use the Kronecker-factored curvature (:mod:`._curvature`), one pass of
+    about ``n_rows (n_in^2 + n_outputs K^2)`` (:attr:`structured_work`).
+    Only ``solver="lm"`` needs the full matrix whatever its cost, and is
+    refused beyond ``MAX_PARAMETERS`` weights.
 
     Parameters
     ----------
@@ -52,6 +58,9 @@ class GaussNewtonBudget:
 
     n_rows: int
     n_parameters: int
+    n_inputs: int = 0
+    n_hidden: int = 0
+    n_outputs: int = 1
 
     #: Most weights whose matrix is formed at all (P^2 doubles: 128 MiB).
     MAX_PARAMETERS = 4000
@@ -71,23 +80,49 @@ class GaussNewtonBudget:
         return self.n_parameters <= self.MAX_PARAMETERS
 
     @property
+    def full(self):
+        """Whether the evidence and the posterior use the full matrix (it
+        pays once per evidence update); beyond it, the Kronecker-factored
+        curvature."""
+        return self.fits_in_memory and self.work <= self.ONCE_WORK
+
+    @property
+    def structured_work(self):
+        """Multiply-adds of one Kronecker-factored curvature: its pass over
+        the rows and its decompositions."""
+        n_in, K = self.n_inputs + 1, self.n_hidden
+        per_row = n_in**2 + self.n_outputs * (K**2 + n_in * K)
+        return self.n_rows * per_row + n_in**3 + (self.n_outputs + 1) * K**3
+
+    @property
+    def posterior_pays(self):
+        """Whether the posterior of a fit with a float alpha pays: the full
+        matrix, or the structured curvature while its pass costs at most
+        ``ONCE_WORK``. (``alpha="auto"`` computes it always.)"""
+        return self.full or self.structured_work <= self.ONCE_WORK
+
+    @property
     def every_step(self):
         """Whether the matrix pays at every iteration."""
         return self.fits_in_memory and self.work <= self.EVERY_STEP_WORK
 
     @property
     def once(self):
-        """Whether the matrix pays once, for the posterior of a fit."""
-        return self.fits_in_memory and self.work <= self.ONCE_WORK
+        """Whether the matrix pays once, for the posterior of a fit (as
+        :attr:`full`)."""
+        return self.full
 
     def describe(self):
         """The cost model and its limits, for messages."""
+        form = "the full matrix" if self.full else "the Kronecker-factored curvature"
         return (
             f"the Gauss-Newton matrix of {self.n_parameters} weights over "
             f"{self.n_rows} rows costs (n_rows + 2 P) P^2 = {self.work:.3g} "
-            f"operations; it is formed for at most {self.MAX_PARAMETERS} weights, "
-            f"and once at the end of a fit with a float alpha while that cost "
-            f"is at most {self.ONCE_WORK:.3g}"
+            f"operations; the evidence and the posterior use the full matrix "
+            f"while that cost is at most {self.ONCE_WORK:.3g} (and P at most "
+            f"{self.MAX_PARAMETERS}), the Kronecker-factored curvature beyond "
+            f"(here {form}: {self.structured_work:.3g} operations), which with a "
+            f"float alpha is computed while it costs at most {self.ONCE_WORK:.3g}"
         )
 
 
@@ -186,11 +221,13 @@ class FitPlan:
 
     @property
     def computes_posterior(self):
-        """Whether the posterior (the Gauss-Newton matrix at the end) is
-        computed: always with ``alpha="auto"``, else while it pays once."""
+        """Whether the posterior is computed at the end (full or
+        Kronecker-factored, as :attr:`GaussNewtonBudget.full` says): always
+        with ``alpha="auto"``, with a float alpha while it pays
+        (:attr:`GaussNewtonBudget.posterior_pays`); never for ``partial_fit``."""
         if self.incremental:
             return False
-        return self.penalty.auto or self.budget.once
+        return self.penalty.auto or self.budget.posterior_pays
 
 
 def _held_out_rows(n_samples, fraction):
@@ -212,24 +249,17 @@ def _chosen_solver(solver, penalty, budget, incremental):
     return solver
 
 
-def _check_matrix_size(solver, penalty, budget, layout):
-    """solver="lm" and alpha="auto" need the P x P Gauss-Newton matrix."""
-    needs = [
-        name
-        for name, needed in (
-            ("solver='lm'", solver == "lm"),
-            ("alpha='auto'", penalty.auto),
-        )
-        if needed
-    ]
-    if needs and not budget.fits_in_memory:
+def _check_matrix_size(solver, budget, layout):
+    """solver="lm" needs the P x P Gauss-Newton matrix at every step."""
+    if solver == "lm" and not budget.fits_in_memory:
         P = budget.n_parameters
         raise ValueError(
-            f"{' and '.join(needs)} form and factorise a {P} x {P} matrix (one "
+            f"solver='lm' forms and factorises a {P} x {P} matrix (one "
             f"row per weight: {layout.n_features} features and {layout.n_hidden} "
             f"hidden units give {P} weights), more than the limit of "
             f"{budget.MAX_PARAMETERS} weights. Use fewer hidden units, or "
-            "solver='lbfgs' with a float alpha."
+            "solver='lbfgs' (alpha='auto' and return_std then use a "
+            "Kronecker-factored curvature)."
         )
 
 
@@ -248,8 +278,8 @@ def plan_fit(
     ``previous_alpha`` is the fitted ``alpha_`` when continuing: with
     ``alpha="auto"``, training goes on from the three penalties of an
     ``alpha="auto"`` fit. Raises ``ValueError`` for an invalid ``alpha``, too
-    few rows to hold out, or a Gauss-Newton matrix too large for the solver or
-    penalty asked for.
+    few rows to hold out, or ``solver="lm"`` beyond
+    ``GaussNewtonBudget.MAX_PARAMETERS`` weights.
     """
     penalty = penalty_setting(params["alpha"])
     if penalty.auto and continuing and np.ndim(previous_alpha) == 1:
@@ -258,10 +288,16 @@ def plan_fit(
     n_validation = 0
     if params["early_stopping"] and not incremental:
         n_validation = _held_out_rows(n_samples, params["validation_fraction"])
-    budget = GaussNewtonBudget(n_samples - n_validation, layout.n_parameters)
+    budget = GaussNewtonBudget(
+        n_samples - n_validation,
+        layout.n_parameters,
+        n_features,
+        layout.n_hidden,
+        n_outputs,
+    )
     solver = _chosen_solver(params["solver"], penalty, budget, incremental)
     if not incremental:
-        _check_matrix_size(solver, penalty, budget, layout)
+        _check_matrix_size(solver, budget, layout)
     return FitPlan(
         solver=solver,
         penalty=penalty,

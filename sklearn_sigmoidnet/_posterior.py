@@ -30,8 +30,9 @@ class Posterior:
         biases; NaN where the Gauss-Newton matrix was not computed.
     log_evidence : float
         NaN where the Gauss-Newton matrix was not computed.
-    covariance : ndarray of shape (P, P) or None
-        ``A^-1``, behind the predictive variance; None where not computed.
+    covariance : ndarray of shape (P, P), KroneckerCurvature or None
+        ``A^-1`` (full) or the structured curvature, behind the predictive
+        variance; None where not computed.
     missing : str
         Why ``covariance`` is None (for ``return_std``'s message); empty when
         it is there.
@@ -77,19 +78,19 @@ def _from_matrix(kernel, theta, n_outputs):
     kernel's penalty ``alpha = a / b``; None where the matrix is not finite.
 
     ``gamma`` does not depend on ``b`` at a fixed ratio ``a / b``; ``b`` is
-    then the residual estimate ``(N - n_effective) / sse``.
+    then the residual estimate ``(N - n_effective) / sse``. The full matrix or
+    the Kronecker-factored curvature, as the cost model says
+    (:func:`~._curvature.uses_full_matrix`).
     """
     regulariser = EvidenceRegulariser(kernel, n_outputs, kernel.alpha)
-    P = kernel.layout.n_parameters
-    JtJ, Jtr = np.empty((P, P)), np.empty(P)
-    loss = kernel.normal_equations(theta, JtJ, Jtr)
+    measured = regulariser.measure(theta)
     alpha = kernel.alpha
     try:
         regulariser.precisions = (alpha, 1.0)
-        first = regulariser.evaluate(theta, JtJ, loss)
+        first = regulariser.evaluate_measured(theta, measured)
         b = first.next_noise_precision
         regulariser.precisions = (alpha * b, b)
-        at_b = regulariser.evaluate(theta, JtJ, loss)
+        at_b = regulariser.evaluate_measured(theta, measured)
     except LinAlgError:
         return None
     return Posterior(1.0 / b, first.n_effective, at_b.log_evidence, at_b.covariance)

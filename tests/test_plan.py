@@ -119,16 +119,18 @@ def test_continuing_with_auto_starts_from_the_fitted_penalties():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_return_std_states_the_budget_that_refused_it():
-    """A 2,001-weight fit on 50 rows: the message quotes the cost model that
-    decided, with this fit's numbers (it used to state a third model)."""
+def test_return_std_beyond_the_full_matrix_uses_the_structured_posterior():
+    """A 2,011-weight fit on 50 rows with a float alpha: the full matrix does
+    not pay (it used to refuse return_std with a message stating a third cost
+    model), the Kronecker-factored posterior does, by the same budget."""
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(50, 199)), rng.normal(size=50)
     model = SigmoidMLPRegressor(
         n_hidden=10, solver="lbfgs", alpha=1e-3, max_iter=2, random_state=0
     ).fit(X, y)
     budget = GaussNewtonBudget(50, 2011)
-    assert not budget.once
-    with pytest.raises(ValueError) as error:
-        model.predict(X, return_std=True)
-    assert budget.describe() in str(error.value)
+    assert not budget.full and budget.posterior_pays
+    _, std = model.predict(X, return_std=True)
+    assert std.shape == (50,) and np.all(np.isfinite(std)) and np.all(std > 0)
+    assert model._posterior.missing == ""
+    assert "Kronecker-factored" in budget.describe()

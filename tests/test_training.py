@@ -16,6 +16,7 @@ from sklearn_sigmoidnet import (
     glorot_uniform,
     loss_and_gradient,
 )
+from sklearn_sigmoidnet._posterior import Posterior
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -165,10 +166,29 @@ def test_n_init_zero_is_a_parameter_error():
         SigmoidMLPRegressor(n_init=0).fit(np.zeros((3, 2)), np.arange(3.0))
 
 
-def test_auto_alpha_beyond_the_hessian_limit_names_it():
+def test_lm_beyond_the_hessian_limit_names_it():
+    """solver="lm" needs the full matrix at every step: refused beyond 4000."""
     X = np.random.default_rng(8).normal(size=(30, 100))
-    with pytest.raises(ValueError, match="alpha='auto'.*limit of 4000 weights"):
-        SigmoidMLPRegressor(n_hidden=50, alpha="auto").fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="solver='lm'.*limit of 4000 weights"):
+        SigmoidMLPRegressor(n_hidden=50, solver="lm").fit(X, X[:, 0])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_auto_alpha_beyond_the_hessian_limit_uses_the_structured_curvature():
+    """5,101 weights on 30 rows: the defaults fit (L-BFGS, never lm), with a
+    Kronecker-factored posterior; return_std is finite and above the noise."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(30, 100))
+    y = X[:, 0] + 0.1 * rng.normal(size=30)
+    model = SigmoidMLPRegressor(n_hidden=50, max_iter=60, random_state=0).fit(X, y)
+    assert model._posterior.covariance.__class__.__name__ == "KroneckerCurvature"
+    assert len(model.alpha_history_) >= 1 and np.all(model.alpha_ > 0)
+    assert 1 <= model.n_effective_parameters_ <= 30
+    assert np.isfinite(model.log_evidence_)
+    mean, std = model.predict(X, return_std=True)
+    noise = np.sqrt(model.noise_variance_[0])
+    assert np.all(np.isfinite(std)) and std.min() >= noise - 1e-12
+    assert std.max() > noise  # the weights' uncertainty adds to the noise
 
 
 def test_auto_alpha_with_gradient_descent_updates_between_chunks():
@@ -179,14 +199,24 @@ def test_auto_alpha_with_gradient_descent_updates_between_chunks():
     np.testing.assert_array_equal(model.alpha_, model.alpha_history_[-1])
 
 
-def test_return_std_without_the_hessian_says_why():
-    """A float alpha on a network too large for the end-of-fit Hessian."""
+def test_return_std_of_a_large_float_alpha_fit():
+    """A float alpha on a network beyond the full matrix's limit (4,801
+    weights): the posterior is the structured one, and return_std works."""
     X = np.random.default_rng(9).normal(size=(200, 30))
     model = SigmoidMLPRegressor(n_hidden=150, alpha=1e-4, max_iter=3, random_state=0)
     model.fit(X, X[:, 0])
-    assert np.isnan(model.n_effective_parameters_)
-    with pytest.raises(ValueError, match="return_std=True needs the Gauss-Newton"):
-        model.predict(X, return_std=True)
+    assert 1 <= model.n_effective_parameters_ <= 200
+    mean, std = model.predict(X, return_std=True)
+    assert mean.shape == std.shape == (200,)
+    assert np.all(np.isfinite(std))
+    assert std.min() >= np.sqrt(model.noise_variance_[0]) - 1e-12
+
+
+def test_return_std_after_an_interrupted_posterior_says_why():
+    """Without a posterior covariance, return_std raises and says why."""
+    posterior = Posterior(0.1, np.nan, np.nan, None, "the fit was interrupted.")
+    with pytest.raises(ValueError, match="return_std=True needs.*interrupted"):
+        posterior.predictive_std(None, None, None)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

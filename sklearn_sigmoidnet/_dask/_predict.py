@@ -97,7 +97,9 @@ def predict_variances(X, theta, covariance, layout, *, n_threads=1):
     from dask import delayed
 
     theta = np.asarray(theta, dtype=np.float64)
-    covariance = delayed(np.asarray(covariance, dtype=np.float64), pure=True)
+    if isinstance(covariance, np.ndarray):  # else a structured curvature
+        covariance = np.asarray(covariance, dtype=np.float64)
+    covariance = delayed(covariance, pure=True)
     return X.map_blocks(
         _variances_chunk,
         theta,
