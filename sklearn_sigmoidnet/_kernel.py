@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from ._gauss_newton import KroneckerProducts, NormalEquations
 from ._inputs import BlockData
-from ._layout import ParameterLayout
+from ._layout import ParameterLayout, penalty_terms
 from ._network import (
     GradientPartials,
     backward_weights,
@@ -128,17 +128,9 @@ class NetworkKernel:
         """Change the L2 penalty (Bayesian regularisation updates it): a float
         on every non-bias weight, or one per group of
         ``ParameterLayout.penalty_groups`` (an array of three)."""
-        S = self.data.weight_sum
-        if np.ndim(alpha) == 0:
-            self.alpha = float(alpha)
-            # (alpha/S, 0-1 mask): the scaling the loss (1) is written with
-            self._penalty_scale = self.alpha
-            self._penalty = (self.alpha / S if S else 0.0, self._mask)
-        else:
-            self.alpha = np.array(alpha, dtype=np.float64)
-            self._penalty_scale = 1.0
-            penalties = self.layout.penalties(self.alpha, self.dtype)
-            self._penalty = (1.0 / S if S else 0.0, penalties)
+        self.alpha, self._penalty_scale, self._penalty = penalty_terms(
+            self.layout, alpha, self.data.weight_sum, self._mask, self.dtype
+        )
         if getattr(self, "_normal_equations", None) is not None:
             self._normal_equations.penalty = self._penalty
 

@@ -122,3 +122,21 @@ def glorot_uniform(layout, random_state):
         bound = np.sqrt(2.0 / (fan_in + fan_out))
         W[...] = random_state.uniform(-bound, bound, size=W.shape)
     return theta
+
+
+def penalty_terms(layout, alpha, weight_sum, mask, dtype):
+    """The kernels' form of an L2 penalty ``alpha``.
+
+    Returns ``(alpha, scale, (factor, weights))``: ``alpha`` as a float or a
+    float64 array of three; ``scale`` the factor of the loss's penalty sum
+    (``alpha`` for a float, 1 for three penalties); ``factor * weights`` each
+    parameter's penalty divided by the weight sum ``S`` (``mask`` is
+    :meth:`ParameterLayout.penalty_mask` in ``dtype``), the scaling the loss
+    (1) is written with.
+    """
+    if np.ndim(alpha) == 0:
+        alpha = float(alpha)
+        return alpha, alpha, (alpha / weight_sum if weight_sum else 0.0, mask)
+    alpha = np.array(alpha, dtype=np.float64)
+    inverse = 1.0 / weight_sum if weight_sum else 0.0
+    return alpha, 1.0, (inverse, layout.penalties(alpha, dtype))

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .._layout import penalty_terms
 from ._chunks import (
     ChunkKernel,
     chunk_info,
@@ -126,16 +127,9 @@ class DaskNetworkKernel:
         """Change the L2 penalty: a float on every non-bias weight, or one per
         group of ``ParameterLayout.penalty_groups`` (an array of three).
         Client-side only: the chunks' kernels have none."""
-        S = self.data.weight_sum
-        if np.ndim(alpha) == 0:
-            self.alpha = float(alpha)
-            self._penalty_scale = self.alpha
-            self._penalty = (self.alpha / S if S else 0.0, self._mask)
-        else:
-            self.alpha = np.array(alpha, dtype=np.float64)
-            self._penalty_scale = 1.0
-            penalties = self.layout.penalties(self.alpha, self.dtype)
-            self._penalty = (1.0 / S if S else 0.0, penalties)
+        self.alpha, self._penalty_scale, self._penalty = penalty_terms(
+            self.layout, alpha, self.data.weight_sum, self._mask, self.dtype
+        )
 
     def _penalty_loss(self, theta):
         """The penalty's share of the loss, as NetworkKernel computes it."""
