@@ -29,12 +29,11 @@ Usage::
 
 import argparse
 import statistics
-import sys
 
 import numpy as np
 import pandas as pd
 from _output import machine, markdown, write_csv
-from bench_realdata import evaluate, models
+from bench_realdata import models, run
 
 _SEED = 0
 
@@ -222,30 +221,6 @@ def load(name):
     return X[kept].reset_index(drop=True), y[kept].astype(float).reset_index(drop=True)
 
 
-# ------------------------------------------------------------------- runner
-def run(dataset_names, model_factories, n_splits=5):
-    rows = []
-    for name in dataset_names:
-        X, y = load(name)
-        for model, factory in model_factories.items():
-            r2, seconds = evaluate(factory, X, y, n_splits)
-            rows.append(
-                {
-                    "data": name,
-                    "rows": len(y),
-                    "model": model,
-                    "r2": r2,
-                    "seconds": seconds,
-                }
-            )
-            print(
-                f"{name:24} {len(y):6d} {model:45} R2 {r2:8.4f} {seconds:7.2f}s",
-                file=sys.stderr,
-                flush=True,
-            )
-    return rows
-
-
 def summary(rows):
     """Per model: median R^2, the sets more than 0.05 below RidgeCV (with the
     gaps), the worst gap and the total time."""
@@ -324,7 +299,7 @@ def main(argv=None):
     else:
         names = list(DATASETS) + (list(SYNTHETIC) if args.synthetic else [])
     factories = models(args.sigmoid or [""], args.quick, others=False)
-    rows = run(names, factories, args.splits)
+    rows = run(names, factories, args.splits, load_data=load, width=24)
     summaries = summary(rows)
     print(machine())
     print()

@@ -182,10 +182,14 @@ def evaluate(factory, X, y, n_splits):
     return float(np.mean(scores["test_score"])), time.perf_counter() - start
 
 
-def run(dataset_names, model_factories, n_splits=5, out=sys.stdout):
+def run(dataset_names, model_factories, n_splits=5, *, load_data=None, width=12):
+    """Every model on every data set (interleaved per data set): one row of
+    R^2 and time each. ``load_data(name) -> (X, y)`` (this suite's ``load``
+    by default); ``width`` pads the names in the progress lines."""
+    load_data = load if load_data is None else load_data
     rows = []
     for name in dataset_names:
-        X, y = load(name)
+        X, y = load_data(name)
         for model, factory in model_factories.items():  # interleaved per data set
             r2, seconds = evaluate(factory, X, y, n_splits)
             rows.append(
@@ -198,7 +202,7 @@ def run(dataset_names, model_factories, n_splits=5, out=sys.stdout):
                 }
             )
             print(
-                f"{name:12} {len(y):6d} {model:45} R2 {r2:8.4f} {seconds:7.2f}s",
+                f"{name:{width}} {len(y):6d} {model:45} R2 {r2:8.4f} {seconds:7.2f}s",
                 file=sys.stderr,
             )
     return rows

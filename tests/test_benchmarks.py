@@ -259,3 +259,19 @@ def test_bench_memory_small(capsys):
     # The row-block kernel keeps far less than MLPRegressor's full activations.
     assert results["SigmoidMLPRegressor"] < results["MLPRegressor"]
     assert "peak MiB beyond the data" in capsys.readouterr().out
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("script", ["bench_realdata", "bench_proxy"])
+def test_the_real_data_suites_quick(script, capsys):
+    """Both suites share bench_realdata's runner: one row per model and data
+    set, and a summary table with each model's median R^2 and its gap to
+    RidgeCV (0 for RidgeCV itself)."""
+    _load(script).main(["--quick", "--splits", "2"])
+    out = capsys.readouterr().out
+    table = _markdown_table(out, "| model |")
+    models = [cells[0] for cells in table]
+    assert models[-1] == "RidgeCV" and len(models) >= 2
+    assert table[-1][2] == "+0.000"
+    for cells in table:
+        assert -1.0 <= float(cells[1]) <= 1.0
