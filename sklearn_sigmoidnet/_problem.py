@@ -18,7 +18,14 @@ from ._kernel import NetworkKernel
 from ._monitor import weighted_r2
 from .solvers import Objective
 
-__all__ = ["FitData", "HeldOut", "TrainingProblem", "build_problem", "split_seed"]
+__all__ = [
+    "FitData",
+    "HeldOut",
+    "TrainingProblem",
+    "build_problem",
+    "kernel_objective",
+    "split_seed",
+]
 
 
 @dataclass
@@ -177,6 +184,19 @@ class TrainingProblem:
         self.close()
 
 
+def kernel_objective(kernel, loss_scale):
+    """The solvers' :class:`~.solvers.Objective` of a kernel (in memory or on
+    dask): its loss, gradient and normal equations, in units of
+    ``loss_scale``."""
+    return Objective(
+        lambda theta, gradient: kernel.loss_gradient(theta, gradient)[0],
+        n_parameters=kernel.layout.n_parameters,
+        loss=kernel.loss,
+        normal_equations=kernel.normal_equations,
+        loss_scale=loss_scale,
+    )
+
+
 def build_problem(data, plan, *, mapping, target_range, seed, n_threads):
     """The :class:`TrainingProblem` of ``data`` under ``plan``.
 
@@ -219,11 +239,5 @@ def build_problem(data, plan, *, mapping, target_range, seed, n_threads):
         rows=rows,
         n_threads=n_threads,
     )
-    objective = Objective(
-        lambda theta, gradient: kernel.loss_gradient(theta, gradient)[0],
-        n_parameters=plan.layout.n_parameters,
-        loss=kernel.loss,
-        normal_equations=kernel.normal_equations,
-        loss_scale=loss_scale,
-    )
+    objective = kernel_objective(kernel, loss_scale)
     return TrainingProblem(kernel, objective, mapping, held_out, data, n_threads)

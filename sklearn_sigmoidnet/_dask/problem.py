@@ -11,8 +11,7 @@ across chunks): a fit depends on the chunking, not on the number of workers.
 import numpy as np
 
 from .._data import TargetMapping
-from .._problem import TrainingProblem
-from ..solvers import Objective
+from .._problem import TrainingProblem, kernel_objective
 from ._kernel import DaskNetworkKernel
 from ._split import split_validation
 from ._validation import data_statistics, to_network
@@ -88,13 +87,7 @@ def build_dask_problem(data, plan, *, mapping, target_range, seed, n_threads):
     loss_scale = train_stats.constant_prediction_loss(mapping, target_range)
     if loss_scale is None:  # the moments in y's units overflowed
         loss_scale = kernel.constant_prediction_loss(target_range)
-    objective = Objective(
-        lambda theta, gradient: kernel.loss_gradient(theta, gradient)[0],
-        n_parameters=plan.layout.n_parameters,
-        loss=kernel.loss,
-        normal_equations=kernel.normal_equations,
-        loss_scale=loss_scale,
-    )
+    objective = kernel_objective(kernel, loss_scale)
     held_out = None if held is None else DaskHeldOut(held, mapping)
     return TrainingProblem(
         kernel,
