@@ -33,11 +33,22 @@ _AUTO_RTOL = 1e-2
 _AUTO_MAX_UPDATES = 50
 
 
-def _solve(plan, objective, theta, callback, max_iter, after_step=None, momentum=None):
-    """The plan's solver for ``max_iter`` iterations from ``theta``."""
+def _solve(
+    plan,
+    objective,
+    theta,
+    callback,
+    max_iter,
+    after_step=None,
+    momentum=None,
+    max_fun=None,
+):
+    """The plan's solver for ``max_iter`` iterations (and, for L-BFGS,
+    ``max_fun`` loss evaluations, the plan's by default) from ``theta``."""
     common = {"max_iter": max_iter, "tol": plan.tol, "callback": callback}
     if plan.solver == "lbfgs":
-        return lbfgs(objective, theta, max_fun=plan.max_fun, **common)
+        max_fun = plan.max_fun if max_fun is None else max_fun
+        return lbfgs(objective, theta, max_fun=max_fun, **common)
     if plan.solver == "lm":
         return levenberg_marquardt(objective, theta, after_step=after_step, **common)
     result = gradient_descent(
@@ -66,7 +77,7 @@ def _chunks_with_evidence(plan, objective, theta, callback, regulariser, momentu
     update after each chunk, until the penalties settle (and the chunk
     converged) or ``max_iter`` is spent. Gradient descent's velocity starts
     from zero at each new penalty."""
-    curve, n_iter, notes = [], 0, []
+    curve, n_iter, n_fun, notes = [], 0, 0, []
     start_rate = None if momentum is None else momentum.learning_rate
 
     def offset_callback(iteration, theta, loss):
@@ -76,10 +87,17 @@ def _chunks_with_evidence(plan, objective, theta, callback, regulariser, momentu
         budget = min(_AUTO_CHUNK, plan.max_iter - n_iter)
         trained_alpha = regulariser.kernel.alpha
         result = _solve(
-            plan, objective, theta, offset_callback, budget, momentum=momentum
+            plan,
+            objective,
+            theta,
+            offset_callback,
+            budget,
+            momentum=momentum,
+            max_fun=plan.max_fun - n_fun,  # one budget for all the chunks
         )
         curve += result.loss_curve
         n_iter += result.n_iter
+        n_fun += result.state.get("n_fun", 0)
         theta = result.theta
         if result.stopped_by in ("callback", "interrupted", "diverged"):
             break
@@ -105,6 +123,10 @@ def _chunks_with_evidence(plan, objective, theta, callback, regulariser, momentu
             momentum.velocity[...] = 0.0
         if n_iter >= plan.max_iter:
             result.stopped_by = "max_iter"
+            break
+        if n_fun >= plan.max_fun:
+            result.stopped_by = "max_fun"
+            result.message = STOP_MESSAGES["max_fun"].format(max_fun=plan.max_fun)
             break
     # the weights and loss are those of the last chunk, at its penalty
     regulariser.kernel.set_alpha(trained_alpha)

@@ -56,7 +56,9 @@ def lbfgs(objective, theta, *, max_iter, tol, callback=None, max_fun=15000):
     Returns
     -------
     SolverResult
-        Losses in the objective's own units.
+        Losses in the objective's own units; ``state["n_fun"]`` counts the
+        loss evaluations (so that a caller running several chunks keeps one
+        ``max_fun`` budget).
 
     Examples
     --------
@@ -71,6 +73,13 @@ def lbfgs(objective, theta, *, max_iter, tol, callback=None, max_fun=15000):
     (array([3., 3.]), 'tol')
     """
     function = _NormalisedFunction(objective)
+    result = _minimise(function, theta, max_iter, tol, callback, max_fun)
+    result.state["n_fun"] = function.n_calls
+    return result
+
+
+def _minimise(function, theta, max_iter, tol, callback, max_fun):
+    """:func:`lbfgs`'s run of SciPy on ``function``."""
     scale = function.scale
     iterations = Iterations(callback, max_iter=max_iter, max_fun=max_fun)
     last = {"theta": np.array(theta, dtype=np.float64), "loss": np.inf, "stop": False}

@@ -75,6 +75,18 @@ def test_max_fun():
     assert_message(result, max_iter=1000, max_fun=10)
 
 
+@pytest.mark.parametrize("max_iter", [3, 50])
+def test_state_counts_the_loss_evaluations(max_iter):
+    """state["n_fun"] is the number of objective evaluations, so that a
+    caller running chunks can keep one max_fun budget."""
+    problem = rosenbrock()
+    counter = Counter()
+    result = lbfgs(
+        objective(problem, counter=counter), problem.start, max_iter=max_iter, tol=0
+    )
+    assert result.state["n_fun"] == counter.n_calls > result.n_iter
+
+
 def test_callback_stops_after_its_iteration():
     problem = rosenbrock()
     recorder = Recorder(stop_at=3)
