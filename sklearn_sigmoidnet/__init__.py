@@ -14,6 +14,7 @@ SKOPS_TRUSTED_TYPES = (
     "sklearn_sigmoidnet._data.TargetMapping",
     "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
     "sklearn_sigmoidnet._posterior.Posterior",
+    "sklearn_sigmoidnet._row_space.RowSpaceCurvature",
     "sklearn_sigmoidnet._training.MomentumState",
 )
 

@@ -30,8 +30,10 @@ the Hessian's Cholesky factorisation with a tiny jitter when ``A`` is
 singular.
 
 ``tr_g(A^-1)``, ``ln det A`` and the leverages come from the full matrix
-(:func:`evidence`) or, beyond the cost model's limit, from the
-Kronecker-factored curvature (:func:`structured_evidence`); see
+(:func:`evidence`) or, beyond the cost model's limit, from the exact
+row-space form (:func:`row_space_evidence`, far more weights than rows) or
+the Kronecker-factored curvature (:func:`structured_evidence`); the cost
+model's :attr:`~._plan.GaussNewtonBudget.form` chooses, see
 :mod:`._curvature`.
 """
 
@@ -41,7 +43,8 @@ from math import lgamma, log, pi
 import numpy as np
 from scipy.linalg import LinAlgError, cho_solve
 
-from ._curvature import KroneckerCurvature, cholesky, uses_full_matrix
+from ._curvature import KroneckerCurvature, cholesky, curvature_form
+from ._row_space import RowSpaceCurvature
 
 __all__ = [
     "BestMode",
@@ -50,6 +53,8 @@ __all__ = [
     "EvidenceRegulariser",
     "LinAlgError",
     "leave_one_out_error",
+    "Measurement",
+    "row_space_evidence",
     "structured_evidence",
 ]
 
@@ -80,9 +85,9 @@ class Evidence:
     n_effective : float
         ``gamma`` plus the number of unpenalised parameters (biases).
     log_evidence : float
-    covariance : ndarray of shape (P, P) or KroneckerCurvature
+    covariance : ndarray of shape (P, P), RowSpaceCurvature or KroneckerCurvature
         ``A^-1``, the posterior covariance of the parameters (full), or the
-        structured curvature it is read from.
+        row-space or structured curvature it is read from.
     next_weight_precision : ndarray of shape (n_groups,)
     next_noise_precision : float
         MacKay's updates.
@@ -132,7 +137,9 @@ def leave_one_out_error(kernel, theta, result):
     A row the fit bends to (a leverage near 1) gets a large error; NaN where
     the outputs are not finite. Under the Kronecker-factored curvature the
     factor is ``1 + u_ij`` instead of ``1 / (1 - h_ij)``, ``u_ij = b w_i
-    g_ij^T C g_ij`` (see :meth:`~._gauss_newton.KroneckerProducts.leave_one_out`).
+    g_ij^T C g_ij`` (see :meth:`~._gauss_newton.KroneckerProducts.leave_one_out`);
+    under the full matrix and the row-space form (both exact) it is ``1 / (1 -
+    h_ij)``, with ``g^T A^-1 g`` from ``kernel.output_variances``.
     """
     if isinstance(result.covariance, KroneckerCurvature):
         return kernel.curvature_leave_one_out(
@@ -244,6 +251,47 @@ def structured_evidence(
     )
 
 
+def row_space_evidence(
+    jacobian, sse, theta, groups, n_observations, precisions, n_hidden=0
+):
+    """:func:`evidence` from the row-space form of ``A``: exact, for far more
+    weights than observations.
+
+    ``jacobian`` is the ``(n m, P)`` ``J`` of
+    :meth:`~._kernel.NetworkKernel.row_space_jacobian` at ``theta`` (``J^T J``
+    the Gauss-Newton Hessian of ``E_D = 0.5 sse``); ``covariance`` of the
+    result is the :class:`~._row_space.RowSpaceCurvature`.
+
+    Examples
+    --------
+    The linear model of :func:`evidence` with 8 weights on 5 rows: the same
+    evidence as from the full matrix.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(5, 8))
+    >>> y = x[:, 0] + rng.normal(scale=0.1, size=5)
+    >>> w = np.linalg.solve(x.T @ x + 0.1 * np.eye(8), x.T @ y)
+    >>> args = (float(((x @ w - y) ** 2).sum()), w, np.zeros(8, dtype=int), 5)
+    >>> row_space = row_space_evidence(x, *args, (1.0, 10.0))
+    >>> full = evidence(x.T @ x, *args, (1.0, 10.0))
+    >>> bool(np.isclose(row_space.gamma, full.gamma))
+    True
+    >>> bool(np.isclose(row_space.log_evidence, full.log_evidence))
+    True
+    """
+    groups, a, b, prior = _priors(groups, precisions)
+    curvature = RowSpaceCurvature(jacobian, prior, b)
+    return _quantities(
+        (curvature.diagonal, curvature.log_det, curvature),
+        sse,
+        theta,
+        groups,
+        n_observations,
+        (a, b),
+        n_hidden,
+    )
+
+
 def _quantities(inverse, sse, theta, groups, n_observations, precisions, n_hidden):
     """The :class:`Evidence` from ``inverse = (diag(A^-1), ln det A,
     covariance)``; ``a`` has one precision per group."""
@@ -292,6 +340,20 @@ def _quantities(inverse, sse, theta, groups, n_observations, precisions, n_hidde
         next_a,
         next_b,
     )
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One pass over the data at ``theta``: what the evidence of the form
+    ``form`` needs (:meth:`EvidenceRegulariser.measure`).
+
+    ``values`` is ``(JtJ, loss)`` of the kernel's normal equations for
+    ``"full"``, ``(J, sse)`` of its row-space Jacobian for ``"row_space"``,
+    and its Kronecker factors ``(Q, R, H2, sse)`` for ``"kronecker"``.
+    """
+
+    form: str
+    values: tuple
 
 
 class EvidenceRegulariser:
@@ -343,26 +405,37 @@ class EvidenceRegulariser:
         self.best = None  # BestMode of the lowest leave-one-out error
         self.stalled = False
         self._since_best = 0
-        # the full matrix where the cost model says it pays, else the
-        # Kronecker-factored curvature (see _curvature)
-        self.full = uses_full_matrix(kernel)
-        self._JtJ = self._Jtr = None
+        # "full", "row_space" or "kronecker", as the cost model says (see
+        # _curvature)
+        self.form = curvature_form(kernel)
+        self._JtJ = self._Jtr = self._jacobian = None
         kernel.set_alpha(initial_alpha)
+
+    @property
+    def full(self):
+        """Whether the evidence uses the full matrix (:attr:`form`)."""
+        return self.form == "full"
 
     def _penalties(self):
         return self.kernel.layout.penalties(self.kernel.alpha)
 
     def measure(self, theta):
-        """The pass over the data at ``theta`` that :meth:`evaluate` needs:
-        ``(JtJ, loss)`` of the kernel's normal equations (full), or its
-        Kronecker factors."""
-        if not self.full:
-            return self.kernel.curvature_factors(theta)
+        """The pass over the data at ``theta`` that the evidence of
+        :attr:`form` needs, as a :class:`Measurement` (its arrays are reused
+        by the next call)."""
+        kernel, P = self.kernel, self.kernel.layout.n_parameters
+        if self.form == "kronecker":
+            return Measurement("kronecker", kernel.curvature_factors(theta))
+        if self.form == "row_space":
+            if self._jacobian is None:
+                rows = kernel.data.n_samples * kernel.layout.n_outputs
+                self._jacobian = np.empty((rows, P))
+            sse = kernel.row_space_jacobian(theta, self._jacobian)
+            return Measurement("row_space", (self._jacobian, sse))
         if self._JtJ is None:
-            P = self.kernel.layout.n_parameters
             self._JtJ, self._Jtr = np.empty((P, P)), np.empty(P)
-        loss = self.kernel.normal_equations(theta, self._JtJ, self._Jtr)
-        return self._JtJ, loss
+        loss = kernel.normal_equations(theta, self._JtJ, self._Jtr)
+        return Measurement("full", (self._JtJ, loss))
 
     def _start(self, sse):
         if self.precisions is None:  # b from the residuals, a = alpha b
@@ -371,19 +444,17 @@ class EvidenceRegulariser:
             self.precisions = (np.atleast_1d(self.kernel.alpha) * b, b)
 
     def evaluate_measured(self, theta, measured):
-        """The :class:`Evidence` at ``theta`` from :meth:`measure`'s result."""
-        if len(measured) == 2:
-            return self.evaluate(theta, *measured)
-        self._start(measured[3])
-        return structured_evidence(
-            measured,
-            theta,
-            self.groups,
-            self.n_observations,
-            self.precisions,
-            self.kernel.layout,
-            self.n_hidden,
-        )
+        """The :class:`Evidence` at ``theta`` from :meth:`measure`'s
+        :class:`Measurement`, in its form."""
+        if measured.form == "full":
+            return self.evaluate(theta, *measured.values)
+        sse = measured.values[-1]
+        self._start(sse)
+        at = (theta, self.groups, self.n_observations, self.precisions)
+        if measured.form == "row_space":
+            return row_space_evidence(measured.values[0], sse, *at, self.n_hidden)
+        layout = self.kernel.layout
+        return structured_evidence(measured.values, *at, layout, self.n_hidden)
 
     def evaluate(self, theta, JtJ, loss):
         """The :class:`Evidence` at ``theta`` from the kernel's normal equations."""
@@ -407,9 +478,12 @@ class EvidenceRegulariser:
 
         ``JtJ`` and ``loss`` are the kernel's normal equations at ``theta``
         (Levenberg-Marquardt's); when not given, :meth:`measure` makes the
-        pass the cost model chose (full or Kronecker-factored).
+        pass of the form the cost model chose (:attr:`form`).
         """
-        measured = self.measure(theta) if JtJ is None else (JtJ, loss)
+        if JtJ is None:
+            measured = self.measure(theta)
+        else:
+            measured = Measurement("full", (JtJ, loss))
         try:
             result = self.evaluate_measured(np.asarray(theta), measured)
         except LinAlgError:  # a non-finite Hessian (saturated units): keep alpha

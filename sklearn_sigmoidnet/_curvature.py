@@ -4,12 +4,15 @@ The evidence (:mod:`._bayes`) and the posterior (:mod:`._posterior`) need four
 things of ``A``: the per-group traces ``tr_g(A^-1)`` (for ``gamma``), ``ln det
 A`` (the log evidence) and ``g^T A^-1 g`` for the gradients ``g`` of the
 outputs of rows (the leverages of the leave-one-out check, and the predictive
-variance). They come from one of two forms, chosen by the one cost model
-(:class:`~._plan.GaussNewtonBudget`, :func:`uses_full_matrix`):
+variance). They come from one of three forms, chosen by the one cost model
+(:attr:`~._plan.GaussNewtonBudget.form`, :func:`curvature_form`):
 
 - **full**: the ``P x P`` Gauss-Newton matrix, its Cholesky factor and
   ``A^-1`` (:func:`cholesky` here, the rest in :func:`~._bayes.evidence`),
   where ``(n_rows + 2 P) P^2`` is at most ``GaussNewtonBudget.ONCE_WORK``;
+- **row-space** (:class:`~._row_space.RowSpaceCurvature`), exact, beyond
+  that while ``2 (n m)^2 P + (n m)^3`` is at most ``ONCE_WORK`` (far more
+  weights than rows);
 - **Kronecker-factored** (:class:`KroneckerCurvature`) beyond that: ``A``
   block-diagonal over the layers, the input layer's block KFAC (Martens and
   Grosse 2015; Daxberger et al. 2021, "Laplace Redux"), ``H_11 ~ Q (x) R``
@@ -29,7 +32,7 @@ from scipy.linalg import LinAlgError, cho_factor, eigh, solve_triangular
 
 from ._plan import GaussNewtonBudget
 
-__all__ = ["KroneckerCurvature", "cholesky", "uses_full_matrix"]
+__all__ = ["KroneckerCurvature", "cholesky", "curvature_form"]
 
 
 def cholesky(A):
@@ -47,19 +50,28 @@ def cholesky(A):
     raise LinAlgError("the Gauss-Newton Hessian is not positive definite")
 
 
-def uses_full_matrix(kernel):
-    """Whether the evidence and the posterior of ``kernel`` use the full
-    Gauss-Newton matrix (:attr:`GaussNewtonBudget.full`); a kernel without
-    the structured products (of dask chunks) always does, up to
-    ``GaussNewtonBudget.MAX_PARAMETERS`` weights."""
-    data = kernel.data
-    budget = GaussNewtonBudget(data.n_samples, kernel.layout.n_parameters)
-    if budget.full:
-        return True
-    if hasattr(kernel, "curvature_factors"):
-        return False
+def curvature_form(kernel):
+    """The form of the posterior precision of ``kernel``: ``"full"``,
+    ``"row_space"`` or ``"kronecker"``, as :attr:`GaussNewtonBudget.form`
+    says for its rows and layout.
+
+    A kernel without the row-space Jacobian and the structured products (of
+    dask chunks) uses the full matrix wherever it fits in memory (up to
+    ``GaussNewtonBudget.MAX_PARAMETERS`` weights), and raises beyond.
+    """
+    layout = kernel.layout
+    budget = GaussNewtonBudget(
+        kernel.data.n_samples,
+        layout.n_parameters,
+        layout.n_features,
+        layout.n_hidden,
+        layout.n_outputs,
+    )
+    form = budget.form
+    if form == "full" or hasattr(kernel, "curvature_factors"):
+        return form
     if budget.fits_in_memory:
-        return True
+        return "full"
     P = budget.n_parameters
     raise ValueError(
         f"alpha='auto' and return_std on this kernel form the full {P} x {P} "

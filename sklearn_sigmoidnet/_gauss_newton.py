@@ -130,6 +130,14 @@ class NormalEquations:
             for workspace in workspaces
         ]
         self.n_slots = runner.n_slots(len(self.blocks), 8 * P * (P + 1), 2)
+        # the slots' J^T J, J^T r and r^T r and their sum: (P, P) each, made
+        # on the first call (the row-space Jacobian and the variances need
+        # none of them)
+        self.JtJ = self.Jtr = self.squared = self.JtJ_total = None
+        self.penalty = penalty
+
+    def _allocate(self):
+        P = self.layout.n_parameters
         self.JtJ = np.empty((self.n_slots, P, P))
         self.Jtr = np.empty((self.n_slots, P))
         self.squared = np.empty(self.n_slots)
@@ -137,7 +145,6 @@ class NormalEquations:
         # slot into the caller's Fortran-ordered J^T J strides across memory
         # and takes several times as long.
         self.JtJ_total = np.empty((P, P))
-        self.penalty = penalty
 
     def _jacobian(self, block, workspace, theta, forward, outputs=False):
         """Residuals and float64 Jacobian of Jacobian block ``block``."""
@@ -171,6 +178,8 @@ class NormalEquations:
         ``0.5 ||r||^2`` (1), penalty included."""
         theta = np.asarray(theta, dtype=np.float64)
         forward = forward_weights(self.layout, theta, self.data.dtype)
+        if self.JtJ_total is None:
+            self._allocate()
         total = self.JtJ_total
         total[...] = 0.0
         Jtr[...] = 0.0
@@ -218,12 +227,37 @@ class NormalEquations:
             jacobians.append(rows)
         return np.concatenate(residuals), np.vstack(jacobians)
 
+    def row_space_jacobian(self, theta, out):
+        """Fill ``out``, a float64 ``(n_samples n_outputs, P)`` array, with
+        ``J = sqrt(w_i) dYhat_ij/dtheta`` (rows ordered (sample, output), no
+        penalty rows: ``J^T J`` is the Gauss-Newton Hessian of ``E_D``); return
+        ``sse = sum_i w_i ||Yhat_i - Y_i||^2``.
+
+        Each Jacobian block writes its own rows and its own sum of squares,
+        added in block order: the same bits for every thread count.
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        forward = forward_weights(self.layout, theta, self.data.dtype)
+        m, root_S = self.layout.n_outputs, np.sqrt(self.data.weight_sum)
+        squared = np.empty(len(self.blocks))
+
+        def work(index, workspace, slot):
+            residual, jacobian = self._jacobian(index, workspace, theta, forward)
+            block = self.blocks[index]
+            # sqrt(S) sqrt(w/S) dYhat/dtheta
+            np.multiply(jacobian, root_S, out=out[block.start * m : block.stop * m])
+            squared[index] = np.sum(np.square(residual, dtype=np.float64))
+
+        self.runner.run(work, self.workspaces, n_blocks=len(self.blocks))
+        return self.data.weight_sum * float(np.sum(squared))
+
     def output_variances(self, theta, covariance):
         """``g^T C g`` for the gradient ``g = dYhat_ij/dtheta`` of every output
         of every row: shape (n_samples, n_outputs), float64.
 
         ``covariance`` is a ``(P, P)`` float64 matrix ``C`` (the posterior
-        covariance of the weights, for the predictive variance).
+        covariance of the weights, for the predictive variance), or a
+        :class:`~._row_space.RowSpaceCurvature` (its quadratic forms).
         """
         theta = np.asarray(theta, dtype=np.float64)
         forward = forward_weights(self.layout, theta, self.data.dtype)
@@ -233,7 +267,10 @@ class NormalEquations:
         def work(index, workspace, slot):
             _, jacobian = self._jacobian(index, workspace, theta, forward, True)
             block = self.blocks[index]
-            variances = np.einsum("ip,ip->i", jacobian @ covariance, jacobian)
+            if isinstance(covariance, np.ndarray):
+                variances = np.einsum("ip,ip->i", jacobian @ covariance, jacobian)
+            else:
+                variances = covariance.quadratic_forms(jacobian)
             out[block.start : block.stop] = variances.reshape(-1, n_outputs)
 
         self.runner.run(work, self.workspaces, n_blocks=len(self.blocks))

@@ -27,6 +27,7 @@ from ._network import (
     single_output_gradient_block,
     total_loss,
 )
+from ._row_space import RowSpaceCurvature
 from ._runner import BlockRunner
 from ._threads import blas_single_threaded
 from ._workspace import Workspace
@@ -289,15 +290,40 @@ class NetworkKernel:
         with _overflow_is_handled():
             return self._gauss_newton().residuals_jacobian(theta)
 
+    def row_space_jacobian(self, theta, out):
+        """Fill ``out`` (float64, ``(n_samples n_outputs, P)``) with the
+        Jacobian ``sqrt(w_i) dYhat_ij/dtheta`` of the row-space form
+        (:class:`~._row_space.RowSpaceCurvature`), block by block on the
+        runner (the same bits for every thread count); return ``sse = sum_i
+        w_i ||Yhat_i - Y_i||^2``. Memory beyond ``out``: one Jacobian block a
+        thread (:meth:`~._gauss_newton.NormalEquations.row_space_jacobian`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_sigmoidnet import NetworkKernel, ParameterLayout
+        >>> rng = np.random.default_rng(0)
+        >>> X, Y = rng.normal(size=(5, 3)), rng.uniform(0.2, 0.8, size=(5, 1))
+        >>> layout = ParameterLayout(n_features=3, n_hidden=40, n_outputs=1)
+        >>> J = np.empty((5, layout.n_parameters))
+        >>> with NetworkKernel(X, Y, layout=layout) as kernel:
+        ...     sse = kernel.row_space_jacobian(np.zeros(layout.n_parameters), J)
+        >>> J.shape, round(sse, 6) == round(float(np.sum((0.5 - Y) ** 2)), 6)
+        ((5, 201), True)
+        """
+        with _overflow_is_handled():
+            return self._gauss_newton().row_space_jacobian(theta, out)
+
     def output_variances(self, theta, covariance):
         """``g^T C g`` for the gradients ``g`` of the outputs ``Yhat`` with
         respect to ``theta``, one per row and output (predictive variance).
 
-        ``covariance`` is a ``(P, P)`` float64 matrix, or a
-        :class:`~._curvature.KroneckerCurvature` (memory of one row block
-        beyond the result)."""
+        ``covariance`` is a ``(P, P)`` float64 matrix, a
+        :class:`~._row_space.RowSpaceCurvature` (memory of one Jacobian block
+        beyond the result), or a :class:`~._curvature.KroneckerCurvature`
+        (memory of one row block)."""
         with _overflow_is_handled():
-            if isinstance(covariance, np.ndarray):
+            if isinstance(covariance, (np.ndarray, RowSpaceCurvature)):
                 return self._gauss_newton().output_variances(theta, covariance)
             return self._kronecker_products().output_variances(theta, covariance)
 

@@ -30,15 +30,25 @@ INITIAL_AUTO_ALPHA = 1e-2
 
 @dataclass(frozen=True)
 class GaussNewtonBudget:
-    """What the P x P Gauss-Newton matrix costs on a data set, and whether it pays.
+    """What the posterior precision costs on a data set, and which form pays.
 
-    One cost model: forming ``J^T J`` over ``n_rows`` rows takes ``n_rows P^2``
-    multiply-adds, factorising and inverting it about ``2 P^3``, so
-    ``work = (n_rows + 2 P) P^2``; the matrix itself takes ``8 P^2`` bytes.
-    Where that is at most ``ONCE_WORK`` (:attr:`full`), the evidence of
-    ``alpha="auto"`` and the posterior use the full matrix; beyond it they
-    use the Kronecker-factored curvature (:mod:`._curvature`), one pass of
-    about ``n_rows (n_in^2 + n_outputs K^2)`` (:attr:`structured_work`).
+    One cost model, and :attr:`form` the one choice of how ``A = b J^T J +
+    diag(a)`` is represented for the evidence of ``alpha="auto"``, its
+    leave-one-out check and the posterior (:mod:`._curvature`), in this order:
+
+    - ``"full"``: the ``P x P`` matrix. Forming ``J^T J`` over ``n_rows``
+      rows takes ``n_rows P^2`` multiply-adds, factorising and inverting it
+      about ``2 P^3``, so ``work = (n_rows + 2 P) P^2``; the matrix itself
+      takes ``8 P^2`` bytes. Used while the work is at most ``ONCE_WORK`` and
+      ``P`` at most ``MAX_PARAMETERS`` (:attr:`full`).
+    - ``"row_space"``: the exact Woodbury form (:mod:`._row_space`) in the
+      ``n_rows n_outputs`` rows of ``J``: :attr:`row_space_work` ``= 2 (n
+      m)^2 P + (n m)^3`` and ``n m P`` doubles (as many as the largest full
+      matrix: at most ``MAX_PARAMETERS^2``). Used, beyond the full matrix,
+      while that work is at most ``ONCE_WORK``: far more weights than rows.
+    - ``"kronecker"``: the Kronecker-factored approximation, one pass of
+      about ``n_rows (n_in^2 + n_outputs K^2)`` (:attr:`structured_work`).
+
     Only ``solver="lm"`` needs the full matrix whatever its cost, and is
     refused beyond ``MAX_PARAMETERS`` weights.
 
@@ -52,8 +62,12 @@ class GaussNewtonBudget:
     Examples
     --------
     >>> budget = GaussNewtonBudget(n_rows=1000, n_parameters=100)
-    >>> budget.work, budget.every_step, budget.once
-    (12000000, True, True)
+    >>> budget.work, budget.every_step, budget.once, budget.form
+    (12000000, True, True, 'full')
+    >>> GaussNewtonBudget(20, 6001, n_inputs=10, n_hidden=500).form
+    'row_space'
+    >>> GaussNewtonBudget(5000, 2601, n_inputs=50, n_hidden=50).form
+    'kronecker'
     """
 
     n_rows: int
@@ -82,9 +96,32 @@ class GaussNewtonBudget:
     @property
     def full(self):
         """Whether the evidence and the posterior use the full matrix (it
-        pays once per evidence update); beyond it, the Kronecker-factored
-        curvature."""
+        pays once per evidence update); beyond it, :attr:`form` says which."""
         return self.fits_in_memory and self.work <= self.ONCE_WORK
+
+    @property
+    def row_space_work(self):
+        """Multiply-adds of the row-space form: ``C = b^-1 I + J D^-1 J^T``,
+        its Cholesky factor and ``L^-1 J``, ``2 (n m)^2 P + (n m)^3``."""
+        rows = self.n_rows * self.n_outputs
+        return 2 * rows**2 * self.n_parameters + rows**3
+
+    @property
+    def row_space_fits_in_memory(self):
+        """Whether ``J`` (``n m P`` doubles) is at most the largest full matrix."""
+        rows = self.n_rows * self.n_outputs
+        return rows * self.n_parameters <= self.MAX_PARAMETERS**2
+
+    @property
+    def form(self):
+        """The form of the posterior precision: ``"full"`` (:attr:`full`),
+        else ``"row_space"`` where its memory fits and its work is at most
+        ``ONCE_WORK``, else ``"kronecker"``."""
+        if self.full:
+            return "full"
+        if self.row_space_fits_in_memory and self.row_space_work <= self.ONCE_WORK:
+            return "row_space"
+        return "kronecker"
 
     @property
     def structured_work(self):
@@ -97,9 +134,10 @@ class GaussNewtonBudget:
     @property
     def posterior_pays(self):
         """Whether the posterior of a fit with a float alpha pays: the full
-        matrix, or the structured curvature while its pass costs at most
-        ``ONCE_WORK``. (``alpha="auto"`` computes it always.)"""
-        return self.full or self.structured_work <= self.ONCE_WORK
+        matrix or the row-space form (chosen only where they pay), or the
+        structured curvature while its pass costs at most ``ONCE_WORK``.
+        (``alpha="auto"`` computes it always.)"""
+        return self.form != "kronecker" or self.structured_work <= self.ONCE_WORK
 
     @property
     def every_step(self):
@@ -114,15 +152,23 @@ class GaussNewtonBudget:
 
     def describe(self):
         """The cost model and its limits, for messages."""
-        form = "the full matrix" if self.full else "the Kronecker-factored curvature"
+        form = {
+            "full": "the full matrix",
+            "row_space": "the row-space form",
+            "kronecker": "the Kronecker-factored curvature",
+        }[self.form]
         return (
             f"the Gauss-Newton matrix of {self.n_parameters} weights over "
             f"{self.n_rows} rows costs (n_rows + 2 P) P^2 = {self.work:.3g} "
             f"operations; the evidence and the posterior use the full matrix "
             f"while that cost is at most {self.ONCE_WORK:.3g} (and P at most "
-            f"{self.MAX_PARAMETERS}), the Kronecker-factored curvature beyond "
-            f"(here {form}: {self.structured_work:.3g} operations), which with a "
-            f"float alpha is computed while it costs at most {self.ONCE_WORK:.3g}"
+            f"{self.MAX_PARAMETERS}), else the row-space form while 2 (n_rows "
+            f"n_outputs)^2 P + (n_rows n_outputs)^3 = {self.row_space_work:.3g} "
+            f"is at most {self.ONCE_WORK:.3g} (and n_rows n_outputs P at most "
+            f"{self.MAX_PARAMETERS**2}), else the Kronecker-factored curvature "
+            f"({self.structured_work:.3g} operations), which with a float alpha "
+            f"is computed while it costs at most {self.ONCE_WORK:.3g} (here "
+            f"{form})"
         )
 
 
@@ -221,8 +267,8 @@ class FitPlan:
 
     @property
     def computes_posterior(self):
-        """Whether the posterior is computed at the end (full or
-        Kronecker-factored, as :attr:`GaussNewtonBudget.full` says): always
+        """Whether the posterior is computed at the end (in the form
+        :attr:`GaussNewtonBudget.form` says): always
         with ``alpha="auto"``, with a float alpha while it pays
         (:attr:`GaussNewtonBudget.posterior_pays`); never for ``partial_fit``."""
         if self.incremental:
@@ -258,8 +304,8 @@ def _check_matrix_size(solver, budget, layout):
             f"row per weight: {layout.n_features} features and {layout.n_hidden} "
             f"hidden units give {P} weights), more than the limit of "
             f"{budget.MAX_PARAMETERS} weights. Use fewer hidden units, or "
-            "solver='lbfgs' (alpha='auto' and return_std then use a "
-            "Kronecker-factored curvature)."
+            "solver='lbfgs' (alpha='auto' and return_std then use the "
+            "row-space form or a Kronecker-factored curvature)."
         )
 
 

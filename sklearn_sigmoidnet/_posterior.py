@@ -30,9 +30,9 @@ class Posterior:
         biases; NaN where the Gauss-Newton matrix was not computed.
     log_evidence : float
         NaN where the Gauss-Newton matrix was not computed.
-    covariance : ndarray of shape (P, P), KroneckerCurvature or None
-        ``A^-1`` (full) or the structured curvature, behind the predictive
-        variance; None where not computed.
+    covariance : ndarray of shape (P, P), RowSpaceCurvature, KroneckerCurvature or None
+        ``A^-1`` (full), or the row-space or structured curvature, behind the
+        predictive variance; None where not computed.
     missing : str
         Why ``covariance`` is None (for ``return_std``'s message); empty when
         it is there.
@@ -78,9 +78,9 @@ def _from_matrix(kernel, theta, n_outputs):
     kernel's penalty ``alpha = a / b``; None where the matrix is not finite.
 
     ``gamma`` does not depend on ``b`` at a fixed ratio ``a / b``; ``b`` is
-    then the residual estimate ``(N - n_effective) / sse``. The full matrix or
-    the Kronecker-factored curvature, as the cost model says
-    (:func:`~._curvature.uses_full_matrix`).
+    then the residual estimate ``(N - n_effective) / sse``. The full matrix,
+    the row-space form or the Kronecker-factored curvature, as the cost model
+    says (:func:`~._curvature.curvature_form`).
     """
     regulariser = EvidenceRegulariser(kernel, n_outputs, kernel.alpha)
     measured = regulariser.measure(theta)

@@ -12,7 +12,7 @@ from sklearn_sigmoidnet._bayes import (
     leave_one_out_error,
     structured_evidence,
 )
-from sklearn_sigmoidnet._curvature import KroneckerCurvature, uses_full_matrix
+from sklearn_sigmoidnet._curvature import KroneckerCurvature, curvature_form
 from sklearn_sigmoidnet._plan import GaussNewtonBudget
 
 
@@ -180,20 +180,37 @@ def test_structured_evidence_against_the_full_matrix_at_a_trained_mode(shape):
 
 
 def test_the_cost_model_chooses_full_or_structured():
-    """Full up to (n + 2P) P^2 = 2.5e9 and 4000 weights; structured beyond,
-    and the structured pass is far cheaper there."""
+    """One chooser: full up to (n + 2P) P^2 = 2.5e9 and 4000 weights; beyond,
+    the row-space form while 2 (n m)^2 P + (n m)^3 is at most 2.5e9 and n m P
+    at most 4000^2; else the Kronecker-factored curvature, whose pass is far
+    cheaper there."""
     small = GaussNewtonBudget(400, 36, 5, 5, 1)
     large = GaussNewtonBudget(5000, 2601, 50, 50, 1)
     wide = GaussNewtonBudget(20, 6001, 10, 500, 1)
+    assert (small.form, wide.form, large.form) == ("full", "row_space", "kronecker")
     assert small.full and not large.full and not wide.full
+    assert wide.row_space_work == 2 * 20**2 * 6001 + 20**3
+    # the work rules the row space out on 5000 rows, not the memory
+    assert large.row_space_fits_in_memory and large.row_space_work > 2.5e9
+    # n m rows: 400 rows pay with one output (1.98e9), not with two (8.8e9)
+    assert GaussNewtonBudget(400, 6001, 10, 500, 1).form == "row_space"
+    assert GaussNewtonBudget(400, 6502, 10, 500, 2).form == "kronecker"
+    # the memory: J of 10 rows and 1.7 million weights is more than 4000^2
+    many = GaussNewtonBudget(10, 1_700_501, 3399, 500, 1)
+    assert many.row_space_work < 2.5e9 and many.form == "kronecker"
     assert not large.every_step and not wide.every_step  # never lm there
     assert large.structured_work < large.work / 100
-    # with a float alpha the posterior is computed while its pass pays
+    # with a float alpha the posterior is computed while its form pays
     assert large.posterior_pays and wide.posterior_pays
     assert not GaussNewtonBudget(2_000_000, 601, 10, 50, 1).posterior_pays
+    assert "here the row-space form" in wide.describe()
+    assert "here the Kronecker-factored curvature" in large.describe()
     X, Y, w, layout, theta = _problem(n_rows=20, n_features=10, n_hidden=500)
     with NetworkKernel(X, Y, layout=layout) as kernel:
-        assert not uses_full_matrix(kernel)
+        assert curvature_form(kernel) == "row_space"
+    X, Y, w, layout, theta = _problem(n_rows=5000, n_features=50, n_hidden=50)
+    with NetworkKernel(X, Y, layout=layout) as kernel:
+        assert curvature_form(kernel) == "kronecker"
     X, Y, w, layout, theta = _problem()
     with NetworkKernel(X, Y, layout=layout) as kernel:
-        assert uses_full_matrix(kernel)
+        assert curvature_form(kernel) == "full"

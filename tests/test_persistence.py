@@ -227,22 +227,33 @@ def test_round_trip_in_a_pipeline(friedman, tmp_path):
 
 def test_documented_trusted_list_loads(friedman, tmp_path):
     """SKOPS_TRUSTED_TYPES, and the list docs/user_guide/persistence.md spells
-    out, are exactly what a fitted model needs."""
+    out, are exactly what fitted models need: gradient descent's model holds
+    every type but the row-space posterior, which a model of far more weights
+    than rows holds (1,801 weights on 20 rows)."""
     X, y, X_test, _ = friedman
-    # gradient descent's model holds every type: its state continues partial_fit
+    # gradient descent's model: its state continues partial_fit
     model = _fit(SigmoidMLPRegressor(n_hidden=6, solver="gd", random_state=0), X, y)
-    path = tmp_path / "model.skops"
+    wide = SigmoidMLPRegressor(n_hidden=150, max_iter=5, random_state=0)
+    wide = _fit(wide, X[:20], y[:20])
+    path, wide_path = tmp_path / "model.skops", tmp_path / "wide.skops"
     sio.dump(model, path)
+    sio.dump(wide, wide_path)
     trusted = [
         "sklearn_sigmoidnet._data.TargetMapping",
         "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
         "sklearn_sigmoidnet._posterior.Posterior",
+        "sklearn_sigmoidnet._row_space.RowSpaceCurvature",
         "sklearn_sigmoidnet._training.MomentumState",
     ]
-    assert sorted(_own_types(path)) == trusted == sorted(SKOPS_TRUSTED_TYPES)
-    assert sorted(sio.get_untrusted_types(file=path)) == trusted
-    loaded = sio.load(path, trusted=SKOPS_TRUSTED_TYPES)
-    _assert_same_predictions(model, loaded, X_test)
+    held = set(_own_types(path)) | set(_own_types(wide_path))
+    assert sorted(held) == trusted == sorted(SKOPS_TRUSTED_TYPES)
+    assert sorted(sio.get_untrusted_types(file=path)) == trusted[:3] + trusted[4:]
+    assert trusted[3] in sio.get_untrusted_types(file=wide_path)
+    _assert_same_predictions(model, sio.load(path, trusted=SKOPS_TRUSTED_TYPES), X_test)
+    loaded = sio.load(wide_path, trusted=SKOPS_TRUSTED_TYPES)
+    _assert_same_predictions(wide, loaded, X_test)
+    std = wide.predict(X_test, return_std=True)[1]
+    assert loaded.predict(X_test, return_std=True)[1].tobytes() == std.tobytes()
 
 
 def test_dumps_and_loads_bytes(friedman):

@@ -119,18 +119,29 @@ def test_continuing_with_auto_starts_from_the_fitted_penalties():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_return_std_beyond_the_full_matrix_uses_the_structured_posterior():
-    """A 2,011-weight fit on 50 rows with a float alpha: the full matrix does
-    not pay (it used to refuse return_std with a message stating a third cost
-    model), the Kronecker-factored posterior does, by the same budget."""
+@pytest.mark.parametrize(
+    "n_rows, form, described",
+    [
+        (50, "RowSpaceCurvature", "here the row-space form"),
+        (800, "KroneckerCurvature", "here the Kronecker-factored curvature"),
+    ],
+)
+def test_return_std_beyond_the_full_matrix_uses_the_structured_posterior(
+    n_rows, form, described
+):
+    """A 2,011-weight fit with a float alpha: the full matrix does not pay (it
+    used to refuse return_std with a message stating a third cost model), the
+    row-space posterior does on 50 rows and the Kronecker-factored one on 800
+    (where the row space costs 3.1e9), by the same budget."""
     rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(50, 199)), rng.normal(size=50)
+    X, y = rng.normal(size=(n_rows, 199)), rng.normal(size=n_rows)
     model = SigmoidMLPRegressor(
         n_hidden=10, solver="lbfgs", alpha=1e-3, max_iter=2, random_state=0
     ).fit(X, y)
-    budget = GaussNewtonBudget(50, 2011)
+    budget = GaussNewtonBudget(n_rows, 2011)
     assert not budget.full and budget.posterior_pays
     _, std = model.predict(X, return_std=True)
-    assert std.shape == (50,) and np.all(np.isfinite(std)) and np.all(std > 0)
+    assert std.shape == (n_rows,) and np.all(np.isfinite(std)) and np.all(std > 0)
     assert model._posterior.missing == ""
-    assert "Kronecker-factored" in budget.describe()
+    assert model._posterior.covariance.__class__.__name__ == form
+    assert described in budget.describe()
