@@ -13,6 +13,7 @@ import importlib
 SKOPS_TRUSTED_TYPES = (
     "sklearn_sigmoidnet._data.TargetMapping",
     "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
+    "sklearn_sigmoidnet._curvature.KroneckerCurvature",
     "sklearn_sigmoidnet._posterior.Posterior",
     "sklearn_sigmoidnet._row_space.RowSpaceCurvature",
     "sklearn_sigmoidnet._training.MomentumState",

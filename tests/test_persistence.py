@@ -19,6 +19,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_sigmoidnet import SKOPS_TRUSTED_TYPES, SigmoidMLPRegressor
+from sklearn_sigmoidnet._curvature import KroneckerCurvature
+from sklearn_sigmoidnet._row_space import RowSpaceCurvature
 
 ESTIMATOR_TYPE = f"{SigmoidMLPRegressor.__module__}.{SigmoidMLPRegressor.__qualname__}"
 
@@ -228,32 +230,42 @@ def test_round_trip_in_a_pipeline(friedman, tmp_path):
 def test_documented_trusted_list_loads(friedman, tmp_path):
     """SKOPS_TRUSTED_TYPES, and the list docs/user_guide/persistence.md spells
     out, are exactly what fitted models need: gradient descent's model holds
-    every type but the row-space posterior, which a model of far more weights
-    than rows holds (1,801 weights on 20 rows)."""
+    every type but the posterior's two large-model forms, the row-space one
+    (1,801 weights on 20 rows) and the Kronecker-factored one (5,401 weights
+    on 500 rows); each loads with the list and predicts the same bits, its
+    standard deviations included."""
     X, y, X_test, _ = friedman
     # gradient descent's model: its state continues partial_fit
     model = _fit(SigmoidMLPRegressor(n_hidden=6, solver="gd", random_state=0), X, y)
-    wide = SigmoidMLPRegressor(n_hidden=150, max_iter=5, random_state=0)
-    wide = _fit(wide, X[:20], y[:20])
-    path, wide_path = tmp_path / "model.skops", tmp_path / "wide.skops"
-    sio.dump(model, path)
-    sio.dump(wide, wide_path)
+    wide = _fit(
+        SigmoidMLPRegressor(n_hidden=150, max_iter=5, random_state=0), X[:20], y[:20]
+    )
+    large = _fit(SigmoidMLPRegressor(n_hidden=450, max_iter=5, random_state=0), X, y)
+    assert isinstance(wide._posterior.covariance, RowSpaceCurvature)
+    assert isinstance(large._posterior.covariance, KroneckerCurvature)
     trusted = [
+        "sklearn_sigmoidnet._curvature.KroneckerCurvature",
         "sklearn_sigmoidnet._data.TargetMapping",
         "sklearn_sigmoidnet._estimator.SigmoidMLPRegressor",
         "sklearn_sigmoidnet._posterior.Posterior",
         "sklearn_sigmoidnet._row_space.RowSpaceCurvature",
         "sklearn_sigmoidnet._training.MomentumState",
     ]
-    held = set(_own_types(path)) | set(_own_types(wide_path))
-    assert sorted(held) == trusted == sorted(SKOPS_TRUSTED_TYPES)
-    assert sorted(sio.get_untrusted_types(file=path)) == trusted[:3] + trusted[4:]
-    assert trusted[3] in sio.get_untrusted_types(file=wide_path)
-    _assert_same_predictions(model, sio.load(path, trusted=SKOPS_TRUSTED_TYPES), X_test)
-    loaded = sio.load(wide_path, trusted=SKOPS_TRUSTED_TYPES)
-    _assert_same_predictions(wide, loaded, X_test)
-    std = wide.predict(X_test, return_std=True)[1]
-    assert loaded.predict(X_test, return_std=True)[1].tobytes() == std.tobytes()
+    assert trusted == sorted(SKOPS_TRUSTED_TYPES)
+    paths = []
+    for name, fitted in (("model", model), ("wide", wide), ("large", large)):
+        paths.append(tmp_path / f"{name}.skops")
+        sio.dump(fitted, paths[-1])
+    held = [set(_own_types(path)) for path in paths]
+    assert sorted(set.union(*held)) == trusted
+    assert sorted(held[0]) == trusted[1:4] + trusted[5:]
+    assert trusted[4] in held[1] and trusted[0] in held[2]
+    for fitted, path in zip((model, wide, large), paths, strict=True):
+        loaded = sio.load(path, trusted=SKOPS_TRUSTED_TYPES)
+        _assert_same_predictions(fitted, loaded, X_test)
+        if fitted is not model:
+            std = fitted.predict(X_test, return_std=True)[1]
+            assert loaded.predict(X_test, return_std=True)[1].tobytes() == std.tobytes()
 
 
 def test_dumps_and_loads_bytes(friedman):
