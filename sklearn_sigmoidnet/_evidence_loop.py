@@ -108,25 +108,11 @@ def _chunks_with_evidence(plan, objective, theta, callback, regulariser, momentu
             result.stopped_by = "interrupted"
             result.message = STOP_MESSAGES["interrupted"]
             break
-        if _converged(old, new, result):
-            break
-        if regulariser.stalled:  # the leave-one-out stopping rule: converged
-            if result.reached_max_iter:  # the chunk's budget, not max_iter
-                result.stopped_by = "tol"
-            break
-        if len(regulariser.history) >= _AUTO_MAX_UPDATES:
-            notes.append(_updates_note(len(regulariser.history), n_iter))
-            if result.reached_max_iter:  # the chunk's budget, not max_iter
-                result.stopped_by = "tol"
+        if _settled(result, regulariser, (old, new), n_iter, notes):
             break
         if momentum is not None:
             momentum.velocity[...] = 0.0
-        if n_iter >= plan.max_iter:
-            result.stopped_by = "max_iter"
-            break
-        if n_fun >= plan.max_fun:
-            result.stopped_by = "max_fun"
-            result.message = STOP_MESSAGES["max_fun"].format(max_fun=plan.max_fun)
+        if _spent(plan, result, n_iter, n_fun):
             break
     # the weights and loss are those of the last chunk, at its penalty
     regulariser.kernel.set_alpha(trained_alpha)
@@ -135,6 +121,35 @@ def _chunks_with_evidence(plan, objective, theta, callback, regulariser, momentu
     return SolverResult(
         theta, result.loss, curve, n_iter, result.stopped_by, result.message, notes
     )
+
+
+def _settled(result, regulariser, penalties, n_iter, notes):
+    """Whether the evidence loop ends after an update from ``penalties =
+    (old, new)``: the penalties settled, the leave-one-out rule, or the most
+    updates. The last two count as converged where only the chunk's own
+    budget ended its run (``result.stopped_by`` is set to ``"tol"``)."""
+    if _converged(*penalties, result):
+        return True
+    if regulariser.stalled or len(regulariser.history) >= _AUTO_MAX_UPDATES:
+        if not regulariser.stalled:
+            notes.append(_updates_note(len(regulariser.history), n_iter))
+        if result.reached_max_iter:  # the chunk's budget, not max_iter
+            result.stopped_by = "tol"
+        return True
+    return False
+
+
+def _spent(plan, result, n_iter, n_fun):
+    """Whether the plan's ``max_iter`` or ``max_fun`` is spent (and
+    ``result`` says which)."""
+    if n_iter >= plan.max_iter:
+        result.stopped_by = "max_iter"
+        return True
+    if n_fun >= plan.max_fun:
+        result.stopped_by = "max_fun"
+        result.message = STOP_MESSAGES["max_fun"].format(max_fun=plan.max_fun)
+        return True
+    return False
 
 
 def _updates_note(n_updates, n_iter):

@@ -43,9 +43,10 @@ class GaussNewtonBudget:
       ``P`` at most ``MAX_PARAMETERS`` (:attr:`full`).
     - ``"row_space"``: the exact Woodbury form (:mod:`._row_space`) in the
       ``n_rows n_outputs`` rows of ``J``: :attr:`row_space_work` ``= 2 (n
-      m)^2 P + (n m)^3`` and ``n m P`` doubles (as many as the largest full
-      matrix: at most ``MAX_PARAMETERS^2``). Used, beyond the full matrix,
-      while that work is at most ``ONCE_WORK``: far more weights than rows.
+      m)^2 P + (n m)^3``, and at most four arrays of ``n m P`` doubles (in
+      all at most the largest full matrix, ``MAX_PARAMETERS^2``). Used,
+      beyond the full matrix, while that work is at most ``ONCE_WORK``: far
+      more weights than rows.
     - ``"kronecker"``: the Kronecker-factored approximation, one pass of
       about ``n_rows (n_in^2 + n_outputs K^2)`` (:attr:`structured_work`).
 
@@ -108,9 +109,11 @@ class GaussNewtonBudget:
 
     @property
     def row_space_fits_in_memory(self):
-        """Whether ``J`` (``n m P`` doubles) is at most the largest full matrix."""
+        """Whether the row-space form's arrays of ``n m P`` doubles, at most
+        four at once (``J``, ``L^-1 J`` and the ``V`` of the latest and of the
+        best mode), are at most the largest full matrix."""
         rows = self.n_rows * self.n_outputs
-        return rows * self.n_parameters <= self.MAX_PARAMETERS**2
+        return 4 * rows * self.n_parameters <= self.MAX_PARAMETERS**2
 
     @property
     def form(self):

@@ -12,17 +12,18 @@ J^T`` (``D = diag(a)``) and its Cholesky factor ``C = L L^T``:
 
 It is exact, not an approximation: it agrees with the full matrix to rounding
 (``tests/test_row_space.py``). Forming ``J`` costs a pass over the data;
-``C`` and ``V`` cost ``2 (n m)^2 P + (n m)^3 / 3`` multiply-adds and ``J``
+``C`` and ``V`` cost about ``2 (n m)^2 P + (n m)^3`` multiply-adds and ``J``
 and ``V`` take ``n m P`` doubles each (:class:`~._plan.GaussNewtonBudget`
 chooses the form).
 
 The parameters under the flat prior (``a_k = 0``: the output biases, and the
 hidden biases with a float ``alpha``) have no ``D^-1``. While there are at
-most ``n m`` of them, they are treated exactly, by the Schur complement of
-their block (:class:`RowSpaceCurvature`); beyond that (a float ``alpha`` with
-more hidden units than observations) ``A`` is singular in exact arithmetic,
-and they are floored at a tiny precision, as the Kronecker-factored form
-floors them (:func:`~._curvature._floored`).
+most as many as the rows of non-zero weight, they are treated exactly, by
+the Schur complement of their block (:class:`RowSpaceCurvature`); beyond
+that (a float ``alpha`` with more hidden units than observations) ``A`` is
+singular in exact arithmetic, and they are floored at a tiny precision, as
+the Kronecker-factored form floors them (:func:`~._curvature._floored`):
+``ln det A`` (and so the log evidence) then has no value and is NaN.
 """
 
 import numpy as np
@@ -37,13 +38,13 @@ class RowSpaceCurvature:
     """``A = b J^T J + diag(a)`` in its row space: diagonal, log determinant and
     quadratic forms of ``A^-1``, exact.
 
-    The parameters split into the penalised ones (``p``, precision ``d_p``:
-    ``a`` floored at ``1e-8 b max_k ||J_k||^2``) and the flat block (``f``:
-    the ``F`` parameters of zero precision, when ``F <= n m``; else none, and
-    the flat ones are floored like the rest). With ``M = b^-1 I + J_p D_p^-1
-    J_p^T = L L^T``, ``V = D_p^-1 J_p^T L^-T``, ``W = L^-1 J_f`` and the
-    Schur complement of the flat block, ``S = J_f^T M^-1 J_f = W^T W = R
-    R^T``:
+    The parameters split into the penalised ones (``p``, precision ``d_p =
+    a``) and the flat block (``f``: the ``F`` parameters of zero precision,
+    when ``F`` is at most the rows of non-zero weight; else none, and the
+    flat ones join ``p`` at the floor ``1e-8 b max_k ||J_k||^2``). With
+    ``M = b^-1 I + J_p D_p^-1 J_p^T = L L^T``, ``V = D_p^-1 J_p^T L^-T``,
+    ``W = L^-1 J_f`` and the Schur complement of the flat block, ``S = J_f^T
+    M^-1 J_f = W^T W = R R^T``:
 
     - ``g^T A^-1 g = sum_p g_p^2 / d_p - ||V^T g_p||^2 + ||R^-1 (W^T V^T g_p
       - g_f)||^2``;
@@ -104,10 +105,13 @@ class RowSpaceCurvature:
         prior = np.asarray(prior, dtype=np.float64)
         n_rows = J.shape[0]
         flat = np.flatnonzero(prior == 0.0)
-        if len(flat) > n_rows:  # A is singular: floor them (no flat block)
+        # rows of zero weight are zero rows of J: they determine nothing
+        floored = len(flat) > np.count_nonzero(np.any(J != 0.0, axis=1))
+        if floored:  # A is singular: floor them (no flat block)
             flat = flat[:0]
         scale = b * float(np.max(np.einsum("ij,ij->j", J, J), initial=0.0))
-        d = _floored(prior, scale)
+        # only the flat priors: a penalised one, however small, is exact
+        d = np.where(prior > 0.0, prior, _floored(prior, scale))
         root = 1.0 / np.sqrt(d)
         root[flat] = 0.0
         B = np.empty(J.shape, order="F")  # J D_p^-1/2, then L^-1 J D_p^-1/2
@@ -126,7 +130,9 @@ class RowSpaceCurvature:
             schur, np.eye(len(flat)), lower=True
         )
         log_det_D = float(np.sum(np.log(np.delete(d, flat))))
-        self.log_det = float(log_det_D + n_rows * np.log(b) + log_det_M + log_det_S)
+        # with floored flat priors, ln det A depends on the floor: no value
+        log_det = log_det_D + n_rows * np.log(b) + log_det_M + log_det_S
+        self.log_det = np.nan if floored else float(log_det)
         T = self._flat_rows()
         diagonal = self.inverse_prior - np.einsum("ij,ij->i", self.factor, self.factor)
         self.diagonal = np.maximum(diagonal, 0.0) + np.einsum("ij,ij->i", T, T)
@@ -149,6 +155,8 @@ class RowSpaceCurvature:
         Returns
         -------
         ndarray of shape (r,)
+            ``g^T A^-1 g`` of each row, float64 (0 where rounding would
+            make it negative).
         """
         gradients = np.asarray(gradients, dtype=np.float64)
         s = gradients @ self.factor

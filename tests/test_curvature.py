@@ -181,8 +181,8 @@ def test_structured_evidence_against_the_full_matrix_at_a_trained_mode(shape):
 
 def test_the_cost_model_chooses_full_or_structured():
     """One chooser: full up to (n + 2P) P^2 = 2.5e9 and 4000 weights; beyond,
-    the row-space form while 2 (n m)^2 P + (n m)^3 is at most 2.5e9 and n m P
-    at most 4000^2; else the Kronecker-factored curvature, whose pass is far
+    the row-space form while 2 (n m)^2 P + (n m)^3 is at most 2.5e9 and 4 n m
+    P at most 4000^2; else the Kronecker-factored curvature, whose pass is far
     cheaper there."""
     small = GaussNewtonBudget(400, 36, 5, 5, 1)
     large = GaussNewtonBudget(5000, 2601, 50, 50, 1)
@@ -190,13 +190,17 @@ def test_the_cost_model_chooses_full_or_structured():
     assert (small.form, wide.form, large.form) == ("full", "row_space", "kronecker")
     assert small.full and not large.full and not wide.full
     assert wide.row_space_work == 2 * 20**2 * 6001 + 20**3
-    # the work rules the row space out on 5000 rows, not the memory
-    assert large.row_space_fits_in_memory and large.row_space_work > 2.5e9
+    # on 5000 rows both the memory (four arrays of n m P) and the work rule
+    # the row space out; on 1500 the work alone
+    assert not large.row_space_fits_in_memory and large.row_space_work > 2.5e9
+    medium = GaussNewtonBudget(1500, 2601, 50, 50, 1)
+    assert medium.row_space_fits_in_memory and medium.row_space_work > 2.5e9
+    assert medium.form == "kronecker"
     # n m rows: 400 rows pay with one output (1.98e9), not with two (8.8e9)
     assert GaussNewtonBudget(400, 6001, 10, 500, 1).form == "row_space"
     assert GaussNewtonBudget(400, 6502, 10, 500, 2).form == "kronecker"
-    # the memory: J of 10 rows and 1.7 million weights is more than 4000^2
-    many = GaussNewtonBudget(10, 1_700_501, 3399, 500, 1)
+    # the memory: four J of 10 rows and 500,000 weights are more than 4000^2
+    many = GaussNewtonBudget(10, 500_501, 999, 500, 1)
     assert many.row_space_work < 2.5e9 and many.form == "kronecker"
     assert not large.every_step and not wide.every_step  # never lm there
     assert large.structured_work < large.work / 100

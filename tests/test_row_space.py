@@ -188,7 +188,8 @@ def test_at_a_trained_mode_the_cancellation_is_bounded():
 def test_more_flat_parameters_than_rows_are_floored():
     """A float alpha with 21 flat biases on 10 rows: A is singular, so the
     flat ones are floored at 1e-8 b max ||J_k||^2 (no Schur block), and the
-    form is that of the floored A (cond 7e8: 1e-6 checked, 6e-9 measured)."""
+    form is that of the floored A (cond 7e8: 1e-6 checked, 6e-9 measured);
+    ln det A would be the floor's, so it is NaN (no log evidence)."""
     X, Y, w, layout, theta = _problem(10, 5, 20, 1, False)
     prior = _prior(layout, 0.05)
     with NetworkKernel(X, Y, layout=layout) as kernel:
@@ -201,8 +202,46 @@ def test_more_flat_parameters_than_rows_are_floored():
     assert np.sum(prior == 0) == 21 and len(curvature.flat) == 0
     np.testing.assert_allclose(curvature.diagonal, np.diag(inverse), rtol=1e-6)
     np.testing.assert_allclose(variances, expected, rtol=1e-6)
-    A = B * J.T @ J + np.diag(floored)
-    assert curvature.log_det == pytest.approx(np.linalg.slogdet(A)[1], rel=1e-9)
+    assert np.isnan(curvature.log_det)
+
+
+def test_tiny_penalties_are_not_floored():
+    """Penalties far below the flat parameters' floor (alpha 1e-11 to 1e-9,
+    every group: about 1e-4 of the floor) stay exact: gamma per group, the
+    log evidence and the variances as the full matrix's (gamma at most n m =
+    30, not the 247 that flooring them gave)."""
+    X, Y, w, layout, theta = _problem(30, 5, 40, 1, False)
+    alpha = np.array([1e-11, 1e-10, 1e-9])
+    with NetworkKernel(X, Y, layout=layout, alpha=alpha) as kernel:
+        full, row_space, J = _both(kernel, theta, alpha, b=1.0)
+        variances = kernel.output_variances(theta, row_space.covariance)
+        expected = kernel.output_variances(theta, full.covariance)
+    assert np.max(alpha) < 1e-8 * np.max(np.sum(J**2, axis=0))  # below the floor
+    assert row_space.gamma <= len(J) + 1e-6
+    np.testing.assert_allclose(row_space.group_gamma, full.group_gamma, atol=1e-6)
+    assert row_space.log_evidence == pytest.approx(full.log_evidence, abs=1e-5)
+    # the full matrix's own conditioning bounds the agreement of the variances
+    condition = np.linalg.cond(J.T @ J + np.diag(_prior(layout, alpha, b=1.0)))
+    assert condition > 1e10
+    np.testing.assert_allclose(variances, expected, rtol=1e-16 * condition)
+
+
+def test_rows_of_zero_weight_do_not_count_for_the_flat_block():
+    """45 of 50 rows of zero weight and a float alpha (11 flat biases): the 5
+    weighted rows cannot determine 11 flat parameters, so they are floored
+    (no Schur block, whose S would be singular) rather than set by the
+    factorisation's jitter; with all 50 rows weighted they are exact."""
+    X, Y, _, layout, theta = _problem(50, 4, 10, 1, False)
+    prior = _prior(layout, 0.05)
+    for weighted, exact in ((5, False), (50, True)):
+        w = np.zeros(50)
+        w[:weighted] = 1.0
+        with NetworkKernel(X, Y, w, layout=layout) as kernel:
+            J, _ = _jacobian(kernel, theta)
+        curvature = RowSpaceCurvature(J, prior, B)
+        assert np.count_nonzero(np.any(J != 0, axis=1)) == weighted
+        assert len(curvature.flat) == (11 if exact else 0)
+        assert np.isnan(curvature.log_det) != exact
 
 
 def test_a_non_finite_jacobian_raises_linalg_error():
