@@ -55,9 +55,10 @@ def curvature_form(kernel):
     ``"row_space"`` or ``"kronecker"``, as :attr:`GaussNewtonBudget.form`
     says for its rows and layout.
 
-    A kernel without the row-space Jacobian and the structured products (of
-    dask chunks) uses the full matrix wherever it fits in memory (up to
-    ``GaussNewtonBudget.MAX_PARAMETERS`` weights), and raises beyond.
+    A kernel without the method the form needs (``row_space_jacobian``,
+    ``curvature_factors``: dask chunks have neither) uses the full matrix
+    wherever it fits in memory (up to ``GaussNewtonBudget.MAX_PARAMETERS``
+    weights), and raises beyond.
     """
     layout = kernel.layout
     budget = GaussNewtonBudget(
@@ -68,7 +69,8 @@ def curvature_form(kernel):
         layout.n_outputs,
     )
     form = budget.form
-    if form == "full" or hasattr(kernel, "curvature_factors"):
+    needs = {"row_space": "row_space_jacobian", "kronecker": "curvature_factors"}
+    if form == "full" or hasattr(kernel, needs[form]):
         return form
     if budget.fits_in_memory:
         return "full"

@@ -290,6 +290,13 @@ def test_kernels_of_chunks_keep_the_full_matrix():
     assert curvature_form(chunks(50, 199, 10)) == "full"  # in memory: row_space
     with pytest.raises(ValueError, match="limit of 4000 weights"):
         curvature_form(chunks(20, 10, 500))
+    # a kernel with only one of the two methods gets a form it can compute
+    only_structured = chunks(50, 199, 10)
+    only_structured.curvature_factors = None
+    assert curvature_form(only_structured) == "full"
+    only_row_space = chunks(50, 199, 10)
+    only_row_space.row_space_jacobian = None
+    assert curvature_form(only_row_space) == "row_space"
 
 
 def test_jacobian_and_curvature_same_bits_for_any_thread_count(monkeypatch):
