@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _curvature_problems import random_problem as _problem
 from scipy.linalg import block_diag
 
 from sklearn_sigmoidnet import NetworkKernel, ParameterLayout, SigmoidMLPRegressor
@@ -14,17 +15,6 @@ from sklearn_sigmoidnet._bayes import (
 )
 from sklearn_sigmoidnet._curvature import KroneckerCurvature, curvature_form
 from sklearn_sigmoidnet._plan import GaussNewtonBudget
-
-
-def _problem(n_rows=300, n_features=4, n_hidden=6, n_outputs=1, weights=False, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_rows, n_features))
-    Y = 0.5 + 0.2 * np.tanh(X[:, :1] + X[:, -1:] * np.arange(1, n_outputs + 1))
-    Y = Y + 0.02 * rng.normal(size=Y.shape)
-    w = rng.uniform(0.5, 2.0, size=n_rows) if weights else None
-    layout = ParameterLayout(n_features, n_hidden, n_outputs)
-    theta = rng.normal(scale=0.5, size=layout.n_parameters)
-    return X, Y, w, layout, theta
 
 
 def _output_jacobian(kernel, theta):

@@ -15,6 +15,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from _curvature_problems import random_problem as _problem
 from scipy.linalg import LinAlgError
 
 from sklearn_sigmoidnet import (
@@ -45,17 +46,6 @@ PROBLEMS = {
     "float alpha, weights": ((30, 5, 5, 1), True, 0.05),
 }
 B = 300.0  # the noise precision the quantities are computed at
-
-
-def _problem(n_rows, n_features, n_hidden, n_outputs, weights, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_rows, n_features))
-    Y = 0.5 + 0.2 * np.tanh(X[:, :1] + X[:, -1:] * np.arange(1, n_outputs + 1))
-    Y = Y + 0.02 * rng.normal(size=Y.shape)
-    w = rng.uniform(0.5, 2.0, size=n_rows) if weights else None
-    layout = ParameterLayout(n_features, n_hidden, n_outputs)
-    theta = rng.normal(scale=0.5, size=layout.n_parameters)
-    return X, Y, w, layout, theta
 
 
 def _prior(layout, alpha, b=B):
