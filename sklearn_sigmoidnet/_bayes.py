@@ -238,15 +238,13 @@ def structured_evidence(
     ``theta`` (their ``sse`` is ``2 E_D``); ``covariance`` of the result is
     the :class:`~._curvature.KroneckerCurvature`.
     """
-    groups, a, b, prior = _priors(groups, precisions)
-    curvature = KroneckerCurvature(factors, layout, prior, b)
-    return _quantities(
-        (curvature.diagonal, curvature.log_det, curvature),
+    return _curvature_evidence(
+        lambda prior, b: KroneckerCurvature(factors, layout, prior, b),
         factors[3],
         theta,
         groups,
         n_observations,
-        (a, b),
+        precisions,
         n_hidden,
     )
 
@@ -279,8 +277,26 @@ def row_space_evidence(
     >>> bool(np.isclose(row_space.log_evidence, full.log_evidence))
     True
     """
+    return _curvature_evidence(
+        lambda prior, b: RowSpaceCurvature(jacobian, prior, b),
+        sse,
+        theta,
+        groups,
+        n_observations,
+        precisions,
+        n_hidden,
+    )
+
+
+def _curvature_evidence(
+    make_curvature, sse, theta, groups, n_observations, precisions, n_hidden
+):
+    """The :class:`Evidence` from a curvature object with ``diagonal`` and
+    ``log_det`` (the row-space or the Kronecker-factored form), which
+    ``make_curvature(prior, b)`` builds from each parameter's prior precision
+    and the noise precision."""
     groups, a, b, prior = _priors(groups, precisions)
-    curvature = RowSpaceCurvature(jacobian, prior, b)
+    curvature = make_curvature(prior, b)
     return _quantities(
         (curvature.diagonal, curvature.log_det, curvature),
         sse,
